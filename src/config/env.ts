@@ -1,0 +1,127 @@
+import { z } from "zod";
+import { PROVIDERS, type Provider } from "../domain/providers";
+
+/** Every binding, secret and var the Worker reads (DESIGN §10). */
+export interface Env {
+  DATABASE_URL: string;
+  UPSTASH_REDIS_REST_URL: string;
+  UPSTASH_REDIS_REST_TOKEN: string;
+  SESSION_SECRET: string;
+  PROVIDER_KEYS_MASTER_KEYS: string;
+  DASHBOARD_ORIGIN: string;
+  ENVIRONMENT?: string;
+  PROVIDER_BASE_URLS?: string;
+  /** Local only: point the Neon client at the local protocol server. */
+  NEON_FETCH_ENDPOINT?: string;
+  NEON_WS_PROXY?: string;
+  DEPLOY_QUEUE?: Queue;
+}
+
+export interface MasterKey {
+  version: number;
+  /** 32 raw bytes; only ever fed to HKDF. */
+  bytes: Uint8Array;
+}
+
+/** Env, checked and normalised once: the rest of the code never handles missing or raw values. */
+export interface Config {
+  environment: "production" | "development";
+  databaseUrl: string;
+  neonFetchEndpoint: string | undefined;
+  neonWsProxy: string | undefined;
+  redis: { url: string; token: string };
+  sessionSecrets: string[];
+  /** Highest version first: it seals; every listed version opens. */
+  masterKeys: MasterKey[];
+  dashboardOrigin: string;
+  providerBaseUrls: Partial<Record<Provider, string>>;
+}
+
+const nonEmpty = z.string().trim().min(1, "is required");
+const commaList = nonEmpty.transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const masterKeys = commaList.transform((entries, ctx) => {
+  const keys: MasterKey[] = [];
+  for (const entry of entries) {
+    const match = /^(\d+):([A-Za-z0-9+/]+={0,2})$/.exec(entry);
+    const bytes = match?.[2] ? decodeBase64(match[2]) : undefined;
+    if (!match || bytes?.length !== 32) {
+      ctx.addIssue({ code: "custom", message: "each entry must be N:<base64 of 32 bytes>" });
+      return z.NEVER;
+    }
+    keys.push({ version: Number(match[1]), bytes });
+  }
+  return keys.sort((a, b) => b.version - a.version);
+});
+
+const providerBaseUrls = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (!raw?.trim()) return {};
+    try {
+      return z.partialRecord(z.enum(PROVIDERS), z.url()).parse(JSON.parse(raw));
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object of provider → URL" });
+      return z.NEVER;
+    }
+  });
+
+const envSchema = z.object({
+  DATABASE_URL: nonEmpty,
+  UPSTASH_REDIS_REST_URL: z.url(),
+  UPSTASH_REDIS_REST_TOKEN: nonEmpty,
+  SESSION_SECRET: commaList,
+  PROVIDER_KEYS_MASTER_KEYS: masterKeys,
+  DASHBOARD_ORIGIN: z.url(),
+  ENVIRONMENT: z.enum(["production", "development"]).default("production"),
+  PROVIDER_BASE_URLS: providerBaseUrls,
+  NEON_FETCH_ENDPOINT: z.url().optional(),
+  NEON_WS_PROXY: z.string().optional(),
+});
+
+export class ConfigError extends Error {
+  /** Names of the settings that are missing or invalid — never their values. */
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join("; ")}`);
+  }
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Checks env once per isolate (per env object) and returns the normalised config. */
+export function loadConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const config: Config = {
+    environment: e.ENVIRONMENT,
+    databaseUrl: e.DATABASE_URL,
+    neonFetchEndpoint: e.NEON_FETCH_ENDPOINT,
+    neonWsProxy: e.NEON_WS_PROXY,
+    redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN },
+    sessionSecrets: e.SESSION_SECRET,
+    masterKeys: e.PROVIDER_KEYS_MASTER_KEYS,
+    dashboardOrigin: new URL(e.DASHBOARD_ORIGIN).origin,
+    providerBaseUrls: e.PROVIDER_BASE_URLS,
+  };
+  cache.set(env, config);
+  return config;
+}
+
+function decodeBase64(text: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}

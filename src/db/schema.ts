@@ -1,0 +1,102 @@
+import { sql } from "drizzle-orm";
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { PERMISSIONS, RATE_LIMIT } from "../domain/permissions";
+import { PROVIDER_KEY_STATUSES, PROVIDERS } from "../domain/providers";
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const sqlTextArray = (values: readonly string[]) =>
+  sql.raw(`ARRAY[${values.map((v) => `'${v}'`).join(", ")}]::text[]`);
+const sqlTextList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
+
+/** Public API keys. The key itself is never stored: `hash` is SHA-256 hex of the whole key. */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    ownerId: text("owner_id").notNull(),
+    name: text("name").notNull(),
+    /** Display form, e.g. `vk_sk_a7f9` (shown as `vk_sk_a7f9...`). */
+    start: text("start").notNull(),
+    hash: text("hash").notNull().unique("api_keys_hash_key"),
+    /** Hash of the secret replaced by the last roll, valid until `previousExpiresAt`. */
+    previousHash: text("previous_hash").unique("api_keys_previous_hash_key"),
+    previousExpiresAt: timestamptz("previous_expires_at"),
+    permissions: text("permissions").array().notNull(),
+    rateLimit: integer("rate_limit").notNull().default(RATE_LIMIT.default),
+    /** Bumped in the same batch as every change; mirrored by the Redis marker (DESIGN §4). */
+    version: integer("version").notNull().default(1),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    lastUsedAt: timestamptz("last_used_at"),
+    expiresAt: timestamptz("expires_at"),
+    revokedAt: timestamptz("revoked_at"),
+  },
+  (t) => [
+    check("api_keys_name_length", sql`char_length(${t.name}) between 1 and 64`),
+    check(
+      "api_keys_permissions_known",
+      sql`cardinality(${t.permissions}) > 0 and ${t.permissions} <@ ${sqlTextArray(PERMISSIONS)}`,
+    ),
+    check(
+      "api_keys_rate_limit_range",
+      sql`${t.rateLimit} between ${sql.raw(String(RATE_LIMIT.min))} and ${sql.raw(String(RATE_LIMIT.max))}`,
+    ),
+    index("api_keys_owner_active_idx")
+      .on(t.ownerId, t.createdAt.desc(), t.id.desc())
+      .where(sql`${t.revokedAt} is null`),
+  ],
+);
+
+/** Provider keys (bring your own model), sealed per DESIGN §5; the master-key version lives in the envelope. */
+export const providerKeys = pgTable(
+  "provider_keys",
+  {
+    ownerId: text("owner_id").notNull(),
+    provider: text("provider").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    /** Last 4 characters of the key, or null when the provider takes no key (Ollama without a token). */
+    hint: text("hint"),
+    baseUrl: text("base_url"),
+    status: text("status").notNull().default("valid"),
+    validatedAt: timestamptz("validated_at"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "provider_keys_pkey", columns: [t.ownerId, t.provider] }),
+    check("provider_keys_provider_known", sql`${t.provider} in (${sqlTextList(PROVIDERS)})`),
+    check("provider_keys_status_known", sql`${t.status} in (${sqlTextList(PROVIDER_KEY_STATUSES)})`),
+  ],
+);
+
+/** Append-only record of every key and provider-key change. */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    ownerId: text("owner_id").notNull(),
+    /** Who acted: a user id, or `system:<what>` for RPC and automatic actions. */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    targetId: text("target_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("audit_events_owner_idx").on(t.ownerId, t.createdAt.desc(), t.id.desc())],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type ProviderKeyRow = typeof providerKeys.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;

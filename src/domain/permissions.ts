@@ -1,0 +1,13 @@
+/** The closed set of public API key permissions (DESIGN §1). */
+export const PERMISSIONS = ["projects:read", "projects:write", "deploy:write", "export:read"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
+  "projects:read": "List and view projects",
+  "projects:write": "Create and edit projects",
+  "deploy:write": "Deploy projects to live URLs",
+  "export:read": "Download project source",
+};
+
+/** Requests per minute a key may make (DESIGN §1). */
+export const RATE_LIMIT = { min: 10, max: 1000, default: 60 } as const;

@@ -1,0 +1,17 @@
+/** The closed set of model providers a user can bring a key for (DESIGN §1, §8). */
+export const PROVIDERS = [
+  "openai",
+  "anthropic",
+  "gemini",
+  "deepseek",
+  "groq",
+  "mistral",
+  "together",
+  "fireworks",
+  "ollama",
+  "custom",
+] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const PROVIDER_KEY_STATUSES = ["valid", "needs_reentry"] as const;
+export type ProviderKeyStatus = (typeof PROVIDER_KEY_STATUSES)[number];

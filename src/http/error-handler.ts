@@ -1,0 +1,45 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./app-env";
+import { ApiError, type ErrorCode, problemResponse } from "./errors";
+
+/** Hono's own exceptions mapped onto our codes (e.g. malformed JSON from the validator). */
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
+  400: "invalid_request",
+  401: "invalid_session",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+  503: "service_unavailable",
+};
+
+/** The single error path: everything leaves as problem+json; a 500 says nothing about its cause. */
+export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  const apiError = toApiError(error);
+  const logger = c.get("logger");
+  if (apiError.status >= 500) {
+    logger?.log("error", "request_failed", {
+      code: apiError.code,
+      error: apiError.options.internal ?? error,
+    });
+  }
+  return problemResponse(apiError, requestIdOf(c));
+};
+
+export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
+  problemResponse(new ApiError("not_found", "No such resource."), requestIdOf(c));
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    const code = HTTP_EXCEPTION_CODES[error.status];
+    if (code) return new ApiError(code, error.status === 400 ? error.message || undefined : undefined);
+  }
+  return new ApiError("internal_error", "An internal error occurred.", { internal: error });
+}
+
+function requestIdOf(c: Context<AppEnv>): string {
+  return c.get("requestId") ?? crypto.randomUUID();
+}

@@ -1,0 +1,71 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ConfigError, loadConfig } from "../config/env";
+import { createLogger } from "../observability/logger";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const API_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Request id, logger, checked config and one access-log line per request. */
+export function requestContext(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header("X-Request-Id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    const logger = createLogger({ requestId });
+    c.set("requestId", requestId);
+    c.set("logger", logger);
+    const started = Date.now();
+    try {
+      c.set("config", loadConfigOrFail(c.env, logger));
+      await next();
+    } finally {
+      c.header("X-Request-Id", requestId);
+      logger.log("info", "request", {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Date.now() - started,
+      });
+    }
+  };
+}
+
+function loadConfigOrFail(env: AppEnv["Bindings"], logger: ReturnType<typeof createLogger>) {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // The names go to the log; the caller only learns that the service is unavailable.
+    logger.log("error", "config_invalid", { problems: error.problems });
+    throw new ApiError("service_unavailable", "The service is not available right now.");
+  }
+}
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+/** JSON only (415) and at most 64 KB (413) for request bodies on `/api/*` (DESIGN §2). */
+export function jsonBodyRules(): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
+    maxSize: API_BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", `Request bodies are limited to ${API_BODY_LIMIT_BYTES} bytes.`);
+    },
+  });
+  return async (c, next) => {
+    if (!BODY_METHODS.has(c.req.method)) return next();
+    const type = c.req.header("Content-Type");
+    const hasBody = type !== undefined || Number(c.req.header("Content-Length") ?? 0) > 0;
+    if (hasBody && !isJsonType(type)) {
+      throw new ApiError("unsupported_media_type", "Request bodies must be application/json.");
+    }
+    return limit(c, next);
+  };
+}
+
+export function isJsonType(type: string | undefined): boolean {
+  if (!type) return false;
+  const essence = type.split(";")[0]?.trim().toLowerCase() ?? "";
+  return essence === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(essence);
+}

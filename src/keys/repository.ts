@@ -1,0 +1,176 @@
+/**
+ * Public API key storage. Every write and its audit event are ONE statement (a CTE feeding the
+ * audit insert), run in a `db.batch` (one transaction) with a typed read of the result.
+ */
+import { and, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
+import { type Actor, auditFrom } from "../audit/events";
+import type { Database } from "../db/client";
+import { type ApiKeyRow, apiKeys } from "../db/schema";
+import { textArray, timestamptz } from "../db/sql";
+import type { Permission } from "../domain/permissions";
+
+/** At most this many active (not revoked) keys per owner. */
+export const MAX_ACTIVE_KEYS = 100;
+
+export interface NewKey {
+  ownerId: string;
+  name: string;
+  permissions: Permission[];
+  rateLimit: number;
+  expiresAt: Date | null;
+  hash: string;
+  start: string;
+}
+
+export interface KeyChanges {
+  name?: string | undefined;
+  permissions?: Permission[] | undefined;
+  rateLimit?: number | undefined;
+}
+
+const ownedKey = (ownerId: string, id: string) => and(eq(apiKeys.id, id), eq(apiKeys.ownerId, ownerId));
+
+/**
+ * Inserts the key unless the owner already has MAX_ACTIVE_KEYS. The per-owner advisory lock makes
+ * the count-and-insert atomic under concurrent creates (neon-http has no interactive transactions).
+ */
+export async function insertKey(
+  db: Database,
+  key: NewKey,
+  actor: Actor,
+): Promise<ApiKeyRow | "limit_reached"> {
+  const id = crypto.randomUUID();
+  const [, , [row]] = await db.batch([
+    db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`api_keys:${key.ownerId}`}, 0))`),
+    db.execute(sql`with k as (
+        insert into api_keys (id, owner_id, name, start, hash, permissions, rate_limit, expires_at)
+        select ${id}::uuid, ${key.ownerId}, ${key.name}, ${key.start}, ${key.hash}, ${textArray(key.permissions)},
+               ${key.rateLimit}, ${timestamptz(key.expiresAt)}
+        where (select count(*) from api_keys where owner_id = ${key.ownerId} and revoked_at is null) < ${MAX_ACTIVE_KEYS}
+        returning id, owner_id)
+      ${auditFrom(sql`k`, "key.created", actor, sql`k.id`, sql`k.owner_id`, { name: key.name, permissions: key.permissions, rateLimit: key.rateLimit })}`),
+    db.select().from(apiKeys).where(eq(apiKeys.id, id)),
+  ]);
+  return row ?? "limit_reached";
+}
+
+/** Updates an active key, bumping its version. `undefined` when there is no such active key. */
+export async function updateKey(
+  db: Database,
+  ownerId: string,
+  id: string,
+  changes: KeyChanges,
+  actor: Actor,
+): Promise<ApiKeyRow | undefined> {
+  const [written, [row]] = await db.batch([
+    db.execute(sql`with u as (
+        update api_keys set
+          name = coalesce(${changes.name ?? null}, name),
+          permissions = coalesce(${changes.permissions ? textArray(changes.permissions) : sql`null::text[]`}, permissions),
+          rate_limit = coalesce(${changes.rateLimit ?? null}::int, rate_limit),
+          version = version + 1,
+          updated_at = now()
+        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
+        returning id, owner_id)
+      ${auditFrom(sql`u`, "key.updated", actor, sql`u.id`, sql`u.owner_id`, { changes })}`),
+    db.select().from(apiKeys).where(ownedKey(ownerId, id)),
+  ]);
+  return written.rowCount ? row : undefined;
+}
+
+/**
+ * Gives the key a new secret. With a grace period the replaced secret keeps working until it ends;
+ * an older previous secret is dropped at once.
+ */
+export async function rollKey(
+  db: Database,
+  ownerId: string,
+  id: string,
+  secret: { hash: string; start: string },
+  graceSeconds: number,
+  actor: Actor,
+): Promise<ApiKeyRow | undefined> {
+  const [written, [row]] = await db.batch([
+    db.execute(sql`with u as (
+        update api_keys set
+          previous_hash = case when ${graceSeconds}::int > 0 then hash end,
+          previous_expires_at = case when ${graceSeconds}::int > 0 then now() + make_interval(secs => ${graceSeconds}::int) end,
+          hash = ${secret.hash},
+          start = ${secret.start},
+          version = version + 1,
+          updated_at = now()
+        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
+        returning id, owner_id)
+      ${auditFrom(sql`u`, "key.rolled", actor, sql`u.id`, sql`u.owner_id`, { gracePeriodSeconds: graceSeconds })}`),
+    db.select().from(apiKeys).where(ownedKey(ownerId, id)),
+  ]);
+  return written.rowCount ? row : undefined;
+}
+
+/**
+ * Revokes the key (idempotent). Returns its row — also when it was already revoked, so a repeated
+ * DELETE re-writes the marker — or `undefined` when the owner has no such key.
+ */
+export async function revokeKey(
+  db: Database,
+  ownerId: string,
+  id: string,
+  actor: Actor,
+): Promise<ApiKeyRow | undefined> {
+  const [, [row]] = await db.batch([
+    db.execute(sql`with u as (
+        update api_keys set revoked_at = now(), version = version + 1, updated_at = now()
+        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
+        returning id, owner_id)
+      ${auditFrom(sql`u`, "key.revoked", actor, sql`u.id`, sql`u.owner_id`)}`),
+    db.select().from(apiKeys).where(ownedKey(ownerId, id)),
+  ]);
+  return row;
+}
+
+/** Revokes every active key of the owner; returns the ids of all the owner's revoked keys. */
+export async function revokeAllKeys(
+  db: Database,
+  ownerId: string,
+  actor: Actor,
+  reason: string,
+): Promise<string[]> {
+  const [, revoked] = await db.batch([
+    db.execute(sql`with u as (
+        update api_keys set revoked_at = now(), version = version + 1, updated_at = now()
+        where owner_id = ${ownerId} and revoked_at is null
+        returning id, owner_id)
+      ${auditFrom(sql`u`, "key.revoked", actor, sql`u.id`, sql`u.owner_id`, { reason })}`),
+    db
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.ownerId, ownerId), isNotNull(apiKeys.revokedAt))),
+  ]);
+  return revoked.map((r) => r.id);
+}
+
+export async function findKey(db: Database, ownerId: string, id: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(ownedKey(ownerId, id), isNull(apiKeys.revokedAt)));
+  return row;
+}
+
+/** Active keys, newest first; `after` is the id of the last key of the previous page. */
+export async function listKeys(
+  db: Database,
+  ownerId: string,
+  limit: number,
+  after?: string,
+): Promise<ApiKeyRow[]> {
+  const olderThanCursor = after
+    ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) < (select created_at, id from api_keys where id = ${after}::uuid and owner_id = ${ownerId})`
+    : undefined;
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.ownerId, ownerId), isNull(apiKeys.revokedAt), olderThanCursor))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(limit);
+}

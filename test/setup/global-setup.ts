@@ -1,0 +1,57 @@
+/**
+ * Once per test run: a fresh Postgres database (migrated, dropped afterwards), a claimed empty
+ * Redis logical database, and the two local protocol servers in front of them.
+ */
+import { randomBytes } from "node:crypto";
+import type { TestProject } from "vitest/node";
+import { migrateDatabase } from "../../scripts/db/migrate";
+import { startNeonServer } from "../../scripts/local/neon-server";
+import {
+  assertLoopbackUrl,
+  claimRedisDatabase,
+  createDatabase,
+  dropDatabase,
+  releaseRedisDatabase,
+  withDatabase,
+} from "../../scripts/local/stores";
+import { startUpstashServer } from "../../scripts/local/upstash-server";
+import "../support/test-stack";
+
+export default async function setup(project: TestProject) {
+  const adminUrl = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+  const redisBaseUrl = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+  assertLoopbackUrl(adminUrl, "TEST_DATABASE_URL");
+  assertLoopbackUrl(redisBaseUrl, "TEST_REDIS_URL");
+
+  const runId = `vk_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  await createDatabase(adminUrl, runId);
+  const databaseUrl = withDatabase(adminUrl, runId);
+  const cleanups: (() => Promise<void>)[] = [() => dropDatabase(adminUrl, runId)];
+  const teardown = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error("teardown:", e));
+  };
+  try {
+    await migrateDatabase(databaseUrl);
+    const redisUrl = await claimRedisDatabase(redisBaseUrl, runId);
+    cleanups.push(() => releaseRedisDatabase(redisUrl, runId));
+    const neon = await startNeonServer();
+    cleanups.push(() => neon.close());
+    const upstashToken = randomBytes(16).toString("hex");
+    const upstash = await startUpstashServer({ redisUrl, token: upstashToken });
+    cleanups.push(() => upstash.close());
+
+    project.provide("stack", {
+      databaseUrl,
+      redisUrl,
+      neonUrl: neon.url,
+      neonSqlEndpoint: neon.sqlEndpoint,
+      neonWsProxy: neon.wsProxy,
+      upstashUrl: upstash.url,
+      upstashToken,
+    });
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}

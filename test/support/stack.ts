@@ -1,0 +1,32 @@
+import { inject } from "vitest";
+import "./test-stack";
+
+/** The local stack of this run (see test/setup/global-setup.ts). */
+export const stack = inject("stack");
+
+type Server = "neon" | "upstash";
+const baseUrl = (server: Server) => (server === "neon" ? stack.neonUrl : stack.upstashUrl);
+
+/** HTTP requests a local protocol server has served, per endpoint. */
+export async function serverCounts(server: Server): Promise<Record<string, number>> {
+  const response = await fetch(`${baseUrl(server)}/__local/counts`);
+  return (await response.json()) as Record<string, number>;
+}
+
+/** Total requests (WebSocket connections included, command tallies excluded). */
+export async function requestTotal(server: Server): Promise<number> {
+  const counts = await serverCounts(server);
+  return Object.entries(counts)
+    .filter(([name]) => name !== "commands")
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
+/** Runs `action` and returns how many requests each server served meanwhile. */
+export async function countRequests<T>(
+  action: () => Promise<T>,
+): Promise<{ result: T; neon: number; upstash: number }> {
+  const [neonBefore, upstashBefore] = await Promise.all([requestTotal("neon"), requestTotal("upstash")]);
+  const result = await action();
+  const [neonAfter, upstashAfter] = await Promise.all([requestTotal("neon"), requestTotal("upstash")]);
+  return { result, neon: neonAfter - neonBefore, upstash: upstashAfter - upstashBefore };
+}

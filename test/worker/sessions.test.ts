@@ -1,0 +1,178 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import { signSession, verifySession } from "../../src/auth/session";
+import { call, expectProblem, newUserId, ORIGIN, sessionToken } from "../support/http";
+
+const DASHBOARD = env.DASHBOARD_ORIGIN;
+const [SECRET, SECOND_SECRET] = env.SESSION_SECRET.split(",") as [string, string];
+const now = () => Math.floor(Date.now() / 1000);
+
+const b64url = (value: unknown) =>
+  btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+async function hs256(header: unknown, claims: unknown, secret = SECRET): Promise<string> {
+  const head = `${b64url(header)}.${b64url(claims)}`;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(head)));
+  return `${head}.${btoa(String.fromCharCode(...sig))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")}`;
+}
+
+const claims = (extra: Record<string, unknown> = {}) => ({
+  sub: newUserId(),
+  aud: "vulk-keys",
+  exp: now() + 600,
+  ...extra,
+});
+const listWith = (headers: Record<string, string>) => call("/api/keys", { headers });
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+describe("session JWTs", () => {
+  it("a valid session, signed by any listed secret, is accepted", async () => {
+    expect((await listWith(bearer(await sessionToken(newUserId())))).status).toBe(200);
+    expect((await listWith(bearer(await signSession(newUserId(), SECOND_SECRET)))).status).toBe(200);
+  });
+
+  const refused: [string, () => Promise<string>][] = [
+    ["expired", () => hs256({ alg: "HS256" }, claims({ exp: now() - 5 }))],
+    ["without exp", () => hs256({ alg: "HS256" }, claims({ exp: undefined }))],
+    ["exp more than 24 h ahead", () => hs256({ alg: "HS256" }, claims({ exp: now() + 25 * 3600 }))],
+    ["wrong audience", () => hs256({ alg: "HS256" }, claims({ aud: "another-service" }))],
+    ["without sub", () => hs256({ alg: "HS256" }, claims({ sub: undefined }))],
+    ["alg none", async () => `${b64url({ alg: "none", typ: "JWT" })}.${b64url(claims())}.`],
+    ["alg HS512 header", () => hs256({ alg: "HS512" }, claims())],
+    ["wrong secret", () => hs256({ alg: "HS256" }, claims(), "not-the-secret")],
+    [
+      "tampered claims",
+      async () => {
+        const [h, , s] = (await hs256({ alg: "HS256" }, claims())).split(".");
+        return `${h}.${b64url(claims({ sub: "someone-else" }))}.${s}`;
+      },
+    ],
+    ["garbage", async () => "not.a.jwt"],
+  ];
+  it.each(refused)("%s → 401 invalid_session with WWW-Authenticate", async (_, token) => {
+    const response = await listWith(bearer(await token()));
+    await expectProblem(response, 401, "invalid_session");
+    expect(response.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+  });
+
+  it("no session at all → 401", async () => {
+    await expectProblem(await listWith({}), 401, "invalid_session");
+  });
+
+  it("an API key is never a session", async () => {
+    const response = await listWith(bearer(`vk_sk_${"0".repeat(32)}4gACZF`));
+    const problem = await expectProblem(response, 401, "invalid_session");
+    expect(problem.detail).toMatch(/API key is not a session/);
+  });
+
+  it("verifySession itself rejects a token valid for another secret list", async () => {
+    const token = await signSession("u1", SECRET);
+    expect(await verifySession(token, ["other"])).toEqual({ ok: false, reason: "bad signature" });
+    expect(await verifySession(token, [SECRET])).toMatchObject({ ok: true, userId: "u1" });
+  });
+});
+
+describe("cookie sessions and CSRF", () => {
+  const cookie = async (userId: string) => `vulk_session=${await sessionToken(userId)}`;
+  const create = (headers: Record<string, string>) =>
+    call("/api/keys", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: JSON.stringify({ name: "cookie", permissions: ["projects:read"] }),
+    });
+
+  it("a cookie session reads without an Origin", async () => {
+    expect((await listWith({ Cookie: await cookie(newUserId()) })).status).toBe(200);
+  });
+
+  it("a cookie-authenticated write needs Origin = this origin or the dashboard", async () => {
+    const userId = newUserId();
+    expect((await create({ Cookie: await cookie(userId), Origin: DASHBOARD })).status).toBe(201);
+    expect((await create({ Cookie: await cookie(userId), Origin: ORIGIN })).status).toBe(201);
+    await expectProblem(
+      await create({ Cookie: await cookie(userId), Origin: "https://evil.example" }),
+      403,
+      "csrf_rejected",
+    );
+    await expectProblem(await create({ Cookie: await cookie(userId) }), 403, "csrf_rejected");
+  });
+
+  it("a bearer-authenticated write is not subject to the Origin check", async () => {
+    const response = await create({
+      ...bearer(await sessionToken(newUserId())),
+      Origin: "https://tool.example",
+    });
+    expect(response.status).toBe(201);
+  });
+});
+
+describe("CORS on /api", () => {
+  it("preflight from the dashboard is allowed with credentials; other origins get no grant", async () => {
+    const preflight = (origin: string) =>
+      call("/api/keys", {
+        method: "OPTIONS",
+        headers: {
+          Origin: origin,
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "content-type",
+        },
+      });
+    const allowed = await preflight(DASHBOARD);
+    expect(allowed.status).toBeLessThan(300);
+    expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe(DASHBOARD);
+    expect(allowed.headers.get("Access-Control-Allow-Credentials")).toBe("true");
+    const denied = await preflight("https://evil.example");
+    expect(denied.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("responses to the dashboard expose X-Request-Id", async () => {
+    const response = await listWith({ ...bearer(await sessionToken(newUserId())), Origin: DASHBOARD });
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(DASHBOARD);
+    expect(response.headers.get("Access-Control-Expose-Headers")).toContain("X-Request-Id");
+  });
+});
+
+describe("/dev/session", () => {
+  const signIn = (url: string, environment: string) =>
+    app.request(
+      url,
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ userId: "dev-user" }),
+      },
+      { ...env, ENVIRONMENT: environment },
+    );
+
+  it("does not exist in the production configuration", async () => {
+    await expectProblem(await call("/dev/session", { method: "POST" }), 404, "not_found");
+    await expectProblem(await signIn("http://127.0.0.1/dev/session", "production"), 404, "not_found");
+  });
+
+  it("does not exist in development on a non-loopback host", async () => {
+    await expectProblem(await signIn("https://keys.vulk.dev/dev/session", "development"), 404, "not_found");
+  });
+
+  it("in development on a loopback host it signs a session and sets the cookie", async () => {
+    const response = await signIn("http://localhost:8787/dev/session", "development");
+    expect(response.status).toBe(200);
+    const { token } = (await response.json()) as { token: string };
+    expect(await verifySession(token, [SECRET])).toMatchObject({ ok: true, userId: "dev-user" });
+    const setCookie = response.headers.get("Set-Cookie") ?? "";
+    expect(setCookie).toContain(`vulk_session=${token}`);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
+    expect(setCookie).toMatch(/Secure/);
+  });
+});

@@ -1,0 +1,47 @@
+import { randomBytes } from "node:crypto";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import "./test/support/test-stack";
+
+const GLOBAL_SETUP = "./test/setup/global-setup.ts";
+const secret = (bytes = 32) => randomBytes(bytes).toString("base64");
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // The local protocol servers, checked with the official clients from Node.
+        test: { name: "node", include: ["test/node/**/*.test.ts"], globalSetup: GLOBAL_SETUP },
+      },
+      {
+        // The Worker itself, inside workerd, against the local stack.
+        plugins: [
+          cloudflareTest(({ inject }) => {
+            const stack = inject("stack");
+            return {
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  DATABASE_URL: stack.databaseUrl,
+                  NEON_FETCH_ENDPOINT: stack.neonSqlEndpoint,
+                  UPSTASH_REDIS_REST_URL: stack.upstashUrl,
+                  UPSTASH_REDIS_REST_TOKEN: stack.upstashToken,
+                  SESSION_SECRET: `${secret()},${secret()}`,
+                  PROVIDER_KEYS_MASTER_KEYS: `1:${secret()}`,
+                  DASHBOARD_ORIGIN: "https://dashboard.vulk.test",
+                },
+              },
+            };
+          }),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: GLOBAL_SETUP,
+          // Files run one at a time: tests count the requests the shared local servers serve.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
