@@ -8,6 +8,8 @@ const secret = (bytes = 32) => randomBytes(bytes).toString("base64");
 
 export default defineConfig({
   test: {
+    // Log lines of passing tests are noise; a failing test shows its own.
+    silent: "passed-only",
     projects: [
       {
         // The local protocol servers, checked with the official clients from Node.

@@ -106,7 +106,8 @@ async function main(): Promise<void> {
       String(port),
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
-    { stdio: "inherit" },
+    // No telemetry: local runs stay on this machine.
+    { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   stops.unshift(async () => {
     if (wrangler.exitCode === null) wrangler.kill("SIGINT");

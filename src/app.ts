@@ -2,25 +2,33 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { dashboardCors, requireSession } from "./auth/session-middleware";
 import type { AppEnv } from "./http/app-env";
 import { onError, onNotFound } from "./http/error-handler";
-import { jsonBodyRules, requestContext } from "./http/middleware";
+import { BODY_LIMITS, jsonBodyRules, requestContext } from "./http/middleware";
 import { createRouter } from "./http/router";
 import { registerAuditRoutes } from "./routes/audit";
 import { registerDevSession } from "./routes/dev-session";
 import { registerDocs } from "./routes/docs";
 import { registerHealth } from "./routes/health";
 import { registerKeyRoutes } from "./routes/keys";
+import { registerV1Deployments } from "./routes/v1/deployments";
+import { registerV1Key } from "./routes/v1/key";
+import { registerV1Projects } from "./routes/v1/projects";
+import { v1Surface } from "./verify/middleware";
 
 /** The whole HTTP surface, registered in one flat block. */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use("*", requestContext());
-  app.use("/api/*", dashboardCors(), requireSession(), jsonBodyRules());
+  app.use("/api/*", dashboardCors(), requireSession(), jsonBodyRules(BODY_LIMITS.api));
+  app.use("/v1/*", v1Surface());
 
   registerHealth(app);
   registerDocs(app);
   registerDevSession(app);
   registerKeyRoutes(app);
   registerAuditRoutes(app);
+  registerV1Key(app);
+  registerV1Projects(app);
+  registerV1Deployments(app);
 
   app.notFound(onNotFound);
   app.onError(onError);

@@ -3,6 +3,7 @@ import { app } from "./app";
 import { type Config, type Env, loadConfig } from "./config/env";
 import { createLogger, type Logger } from "./observability/logger";
 import { type RevokeAllResult, revokeAllKeysOf } from "./rpc/revoke-all";
+import { type VerifyResult, verifyForRpc } from "./rpc/verify";
 
 /**
  * The Worker. HTTP goes through the Hono app; other VULK Workers call the RPC methods below
@@ -11,6 +12,12 @@ import { type RevokeAllResult, revokeAllKeysOf } from "./rpc/revoke-all";
 export default class VulkKeys extends WorkerEntrypoint<Env> {
   override fetch(request: Request): Promise<Response> {
     return Promise.resolve(app.fetch(request, this.env, this.ctx));
+  }
+
+  /** Checks a public API key (and optionally one permission), counting against the key's limit. */
+  async verify(key: string, permission?: string): Promise<VerifyResult> {
+    const { config, logger } = this.rpc("verify");
+    return verifyForRpc(config, logger, (p) => this.ctx.waitUntil(p), key, permission);
   }
 
   /** Revokes every active key of `ownerId` (account deletion or compromise). */

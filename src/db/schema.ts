@@ -100,3 +100,61 @@ export const auditEvents = pgTable(
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ProviderKeyRow = typeof providerKeys.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+/** Projects reachable through `/v1`, owned by the owner of the calling key. */
+export const projects = pgTable(
+  "projects",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    ownerId: text("owner_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    check("projects_name_length", sql`char_length(${t.name}) between 1 and 100`),
+    index("projects_owner_idx").on(t.ownerId, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+export const projectFiles = pgTable(
+  "project_files",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    content: text("content").notNull(),
+    /** UTF-8 bytes of `content`, kept so the size caps are checked in SQL. */
+    size: integer("size").notNull(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "project_files_pkey", columns: [t.projectId, t.path] }),
+    check("project_files_path_length", sql`char_length(${t.path}) between 1 and 256`),
+  ],
+);
+
+export const DEPLOYMENT_STATUSES = ["queued", "building", "live", "failed"] as const;
+
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    ownerId: text("owner_id").notNull(),
+    status: text("status").notNull().default("queued"),
+    url: text("url").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    check("deployments_status_known", sql`${t.status} in (${sqlTextList(DEPLOYMENT_STATUSES)})`),
+    index("deployments_project_idx").on(t.projectId, t.createdAt.desc()),
+  ],
+);
+
+export type ProjectRow = typeof projects.$inferSelect;
+export type DeploymentRow = typeof deployments.$inferSelect;

@@ -1,5 +1,7 @@
 import type { Config, Env } from "../config/env";
 import type { Logger } from "../observability/logger";
+import type { KeyFacts } from "../verify/decision";
+import type { RateState } from "../verify/rate-headers";
 
 /** Per-request values set by middleware. */
 export interface AppVariables {
@@ -8,6 +10,9 @@ export interface AppVariables {
   logger: Logger;
   /** Set by the session middleware on `/api/*`. */
   session: Session;
+  /** Set by the key check on `/v1/*`: the verified key and the limiter's state for the headers. */
+  apiKey: KeyFacts;
+  rate: RateState;
 }
 
 export interface Session {

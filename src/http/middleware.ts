@@ -6,7 +6,8 @@ import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-const API_BODY_LIMIT_BYTES = 64 * 1024;
+/** Request body caps: dashboard calls are small; `/v1` carries project files (kept under Neon's 10 MiB request cap). */
+export const BODY_LIMITS = { api: 64 * 1024, v1: 8 * 1024 * 1024 } as const;
 
 /** Request id, logger, checked config and one access-log line per request. */
 export function requestContext(): MiddlewareHandler<AppEnv> {
@@ -45,12 +46,12 @@ function loadConfigOrFail(env: AppEnv["Bindings"], logger: ReturnType<typeof cre
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
-/** JSON only (415) and at most 64 KB (413) for request bodies on `/api/*` (DESIGN §2). */
-export function jsonBodyRules(): MiddlewareHandler<AppEnv> {
+/** JSON only (415) and at most `maxBytes` (413, counted as the body streams in) (DESIGN §2). */
+export function jsonBodyRules(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
-    maxSize: API_BODY_LIMIT_BYTES,
+    maxSize: maxBytes,
     onError: () => {
-      throw new ApiError("payload_too_large", `Request bodies are limited to ${API_BODY_LIMIT_BYTES} bytes.`);
+      throw new ApiError("payload_too_large", `Request bodies are limited to ${maxBytes} bytes.`);
     },
   });
   return async (c, next) => {

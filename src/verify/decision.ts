@@ -1,0 +1,81 @@
+/**
+ * The verdict on a /v1 request (DESIGN §4 step 5), as one pure function: given what is known about
+ * the key, the limiter's answer, the permission the route needs and the time, allow or deny — and why.
+ * Order: key (401) → limit (429) → permission (403).
+ */
+import type { Permission } from "../domain/permissions";
+import type { ErrorCode } from "../http/errors";
+import type { RateState } from "./rate-headers";
+
+/** A key as the check needs it (from the cache or one Neon row). */
+export interface KeyFacts {
+  id: string;
+  ownerId: string;
+  name: string;
+  permissions: readonly Permission[];
+  rateLimit: number;
+  expiresAtMs: number | null;
+  revoked: boolean;
+  /** Which secret the caller presented: the current one, or the one replaced by the last roll. */
+  matched: "current" | "previous";
+  previousExpiresAtMs: number | null;
+}
+
+export type KeyStatus =
+  | { ok: true }
+  | { ok: false; code: Extract<ErrorCode, "invalid_key" | "key_revoked" | "key_expired"> };
+
+export type Verdict =
+  | { allow: true; key: KeyFacts; rate: RateState }
+  | { allow: false; code: ErrorCode; detail: string; rate: RateState; key?: KeyFacts };
+
+/** Whether the key itself may be used now (the 401 part of the verdict). */
+export function keyStatus(key: KeyFacts | null, nowMs: number): KeyStatus {
+  if (!key) return { ok: false, code: "invalid_key" };
+  if (key.revoked) return { ok: false, code: "key_revoked" };
+  if (key.expiresAtMs !== null && key.expiresAtMs <= nowMs) return { ok: false, code: "key_expired" };
+  if (key.matched === "previous" && (key.previousExpiresAtMs === null || key.previousExpiresAtMs <= nowMs)) {
+    return { ok: false, code: "key_expired" };
+  }
+  return { ok: true };
+}
+
+const DETAILS: Partial<Record<ErrorCode, string>> = {
+  invalid_key: "The API key is not valid.",
+  key_revoked: "The API key has been revoked.",
+  key_expired: "The API key has expired.",
+};
+
+export interface DecisionInput {
+  key: KeyFacts;
+  /** The limiter's answer; `success` false means over the limit. */
+  limit: { success: boolean; rate: RateState };
+  required: Permission | null;
+  nowMs: number;
+}
+
+export function decide({ key, limit, required, nowMs }: DecisionInput): Verdict {
+  const status = keyStatus(key, nowMs);
+  if (!status.ok) {
+    return { allow: false, code: status.code, detail: DETAILS[status.code] ?? "", rate: limit.rate, key };
+  }
+  if (!limit.success) {
+    return {
+      allow: false,
+      code: "rate_limited",
+      detail: `This key allows ${key.rateLimit} requests per minute.`,
+      rate: limit.rate,
+      key,
+    };
+  }
+  if (required && !key.permissions.includes(required)) {
+    return {
+      allow: false,
+      code: "missing_permission",
+      detail: `This key lacks the permission ${required}.`,
+      rate: limit.rate,
+      key,
+    };
+  }
+  return { allow: true, key, rate: limit.rate };
+}

@@ -1,0 +1,56 @@
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import type { Permission } from "../domain/permissions";
+import type { AppEnv } from "../http/app-env";
+import { ApiError } from "../http/errors";
+import { EXPOSED_RATE_HEADERS, rateLimitHeaders, WINDOW_SECONDS, windowEnd } from "./rate-headers";
+import { FAILED_AUTH_LIMIT, verify } from "./verifier";
+
+/**
+ * Around every `/v1` request: CORS for any origin without credentials (a preflight needs no key),
+ * and the rate-limit headers of DESIGN §6 on every answer, 200 through 500.
+ */
+export function v1Surface(): MiddlewareHandler<AppEnv> {
+  const corsHandler = cors({
+    origin: "*",
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+    exposeHeaders: [...EXPOSED_RATE_HEADERS, "X-Request-Id"],
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    await corsHandler(c, next);
+    if (c.req.method === "OPTIONS") return;
+    const now = Date.now();
+    // A request that never reached the key check (e.g. an unknown route) reports the client policy.
+    const rate = c.get("rate") ?? {
+      policy: "ip" as const,
+      limit: FAILED_AUTH_LIMIT,
+      remaining: FAILED_AUTH_LIMIT,
+      resetMs: windowEnd(now),
+      windowSeconds: WINDOW_SECONDS,
+    };
+    for (const [name, value] of Object.entries(rateLimitHeaders(rate, now, c.res.status === 429))) {
+      c.res.headers.set(name, value);
+    }
+  };
+}
+
+/** The key check (DESIGN §4) for one route: 401 → 429 → 403, else the verified key in `c.var.apiKey`. */
+export function requireKey(permission: Permission | null): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const verdict = await verify(
+      {
+        credential: c.req.header("Authorization") ?? null,
+        from: "authorization-header",
+        clientIp: c.req.header("CF-Connecting-IP") ?? "",
+        required: permission,
+      },
+      { config: c.get("config"), logger: c.get("logger"), waitUntil: (p) => c.executionCtx.waitUntil(p) },
+    );
+    c.set("rate", verdict.rate);
+    if (!verdict.allow) throw new ApiError(verdict.code, verdict.detail);
+    c.set("apiKey", verdict.key);
+    await next();
+  };
+}

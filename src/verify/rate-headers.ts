@@ -1,0 +1,44 @@
+/** A limiter's answer, normalised: what the §6 headers are made of. */
+export interface RateState {
+  policy: "key" | "ip";
+  limit: number;
+  remaining: number;
+  /** Unix milliseconds when the current window ends. */
+  resetMs: number;
+  /** Window length in seconds. */
+  windowSeconds: number;
+}
+
+export const WINDOW_SECONDS = 60;
+
+/** The end of the current epoch-aligned window: what the limiter reports, when it could not be asked. */
+export function windowEnd(nowMs: number, windowSeconds = WINDOW_SECONDS): number {
+  const w = windowSeconds * 1000;
+  return Math.floor(nowMs / w) * w + w;
+}
+
+/** The rate-limit headers of DESIGN §6; `Retry-After` only on a 429. */
+export function rateLimitHeaders(state: RateState, nowMs: number, limited: boolean): Record<string, string> {
+  const resetSeconds = Math.ceil(state.resetMs / 1000);
+  const secondsLeft = Math.max(0, resetSeconds - Math.floor(nowMs / 1000));
+  const remaining = Math.max(0, state.remaining);
+  const headers: Record<string, string> = {
+    "X-RateLimit-Limit": String(state.limit),
+    "X-RateLimit-Remaining": String(remaining),
+    "X-RateLimit-Reset": String(resetSeconds),
+    "RateLimit-Policy": `"${state.policy}";q=${state.limit};w=${state.windowSeconds}`,
+    RateLimit: `"${state.policy}";r=${remaining};t=${secondsLeft}`,
+  };
+  if (limited) headers["Retry-After"] = String(Math.max(1, secondsLeft));
+  return headers;
+}
+
+/** Every header a browser script may read on `/v1` (CORS exposure). */
+export const EXPOSED_RATE_HEADERS = [
+  "X-RateLimit-Limit",
+  "X-RateLimit-Remaining",
+  "X-RateLimit-Reset",
+  "RateLimit-Policy",
+  "RateLimit",
+  "Retry-After",
+];

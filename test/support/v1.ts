@@ -1,0 +1,72 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { app } from "../../src/app";
+import type { Permission } from "../../src/domain/permissions";
+import { asUser, ORIGIN } from "./http";
+import { stack } from "./stack";
+
+export interface IssuedKey {
+  id: string;
+  key: string;
+  ownerId: string;
+}
+
+/** A key created through the management API, as a user would. */
+export async function issueKey(
+  ownerId: string,
+  permissions: Permission[],
+  extra: Record<string, unknown> = {},
+): Promise<IssuedKey> {
+  const response = await asUser(ownerId, "POST", "/api/keys", { name: "test key", permissions, ...extra });
+  expect(response.status).toBe(201);
+  const { id, key } = (await response.json()) as { id: string; key: string };
+  return { id, key, ownerId };
+}
+
+let ipCounter = 0;
+/** A client address of its own for each caller, so the failed-auth limit of one never hides another. */
+export const freshIp = () => `198.51.${Math.floor(++ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`;
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  ip?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One `/v1` request through the app's fetch handler with its own execution context, waiting for
+ * everything handed to waitUntil — so request counts and last-used writes are deterministic.
+ */
+export async function v1(key: string | null, path: string, options: CallOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? freshIp(), ...options.headers };
+  if (key !== null) headers.Authorization = key.startsWith("Bearer ") ? key : `Bearer ${key}`;
+  if (options.body !== undefined) headers["Content-Type"] ??= "application/json";
+  const request = new Request(`${ORIGIN}${path}`, {
+    method: options.method ?? "GET",
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Sends one raw command to the run's Upstash server, as an out-of-band writer would. */
+export async function upstashCommand(...command: (string | number)[]): Promise<unknown> {
+  const response = await fetch(stack.upstashUrl, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${stack.upstashToken}` },
+    body: JSON.stringify(command),
+  });
+  return ((await response.json()) as { result: unknown }).result;
+}
+
+/** Switches a local protocol server into a failure mode (or back with "none"). */
+export async function setFault(server: "neon" | "upstash", mode: "none" | "error" | "hang"): Promise<void> {
+  const base = server === "neon" ? stack.neonUrl : stack.upstashUrl;
+  const response = await fetch(`${base}/__local/fault`, { method: "POST", body: JSON.stringify({ mode }) });
+  expect(response.ok).toBe(true);
+}
