@@ -1,5 +1,6 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { isDatabaseUnavailable, sqlState } from "../db/errors";
 import type { AppEnv } from "./app-env";
 import { ApiError, type ErrorCode, problemResponse } from "./errors";
 
@@ -19,7 +20,7 @@ const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
   const apiError = toApiError(error);
   const logger = c.get("logger");
-  if (apiError.status >= 500) {
+  if (apiError.status >= 500 || apiError.options.internal) {
     logger?.log("error", "request_failed", {
       code: apiError.code,
       error: apiError.options.internal ?? error,
@@ -36,6 +37,16 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof HTTPException) {
     const code = HTTP_EXCEPTION_CODES[error.status];
     if (code) return new ApiError(code, error.status === 400 ? error.message || undefined : undefined);
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError("service_unavailable", "The service is not available right now.", {
+      internal: error,
+    });
+  }
+  if (sqlState(error) === "23505") {
+    return new ApiError("conflict", "The request conflicts with the current state; retry it.", {
+      internal: error,
+    });
   }
   return new ApiError("internal_error", "An internal error occurred.", { internal: error });
 }

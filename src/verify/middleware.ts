@@ -19,8 +19,8 @@ export function v1Surface(): MiddlewareHandler<AppEnv> {
     maxAge: 600,
   });
   return async (c, next) => {
-    await corsHandler(c, next);
-    if (c.req.method === "OPTIONS") return;
+    const preflight = await corsHandler(c, next);
+    if (preflight) return preflight;
     const now = Date.now();
     // A request that never reached the key check (e.g. an unknown route) reports the client policy.
     const rate = c.get("rate") ?? {

@@ -297,9 +297,11 @@ class VerifyRun {
         resetMs,
         windowSeconds: WINDOW_SECONDS,
       };
-      if (result.success) return denied(code, detail, rate);
-      blockedClients.set(bucket, resetMs);
-      return denied("rate_limited", "Too many failed authentications.", rate);
+      // With nothing remaining, this client's next failure is refused here, before any Neon query.
+      if (!result.success || result.remaining <= 0) blockedClients.set(bucket, resetMs);
+      return result.success
+        ? denied(code, detail, rate)
+        : denied("rate_limited", "Too many failed authentications.", rate);
     } catch (error) {
       upstashBreaker.trip(this.nowMs);
       this.ctx.logger.log("warn", "upstash_unavailable", { error });

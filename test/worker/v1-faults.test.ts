@@ -1,0 +1,91 @@
+/** The failure policy of DESIGN §4: Upstash or Neon unavailable. */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { upstashBreaker } from "../../src/verify/isolate-state";
+import { asUser, expectProblem, newUserId } from "../support/http";
+import { countRequests } from "../support/stack";
+import { issueKey, setFault, v1 } from "../support/v1";
+
+afterEach(async () => {
+  await setFault("upstash", "none");
+  await setFault("neon", "none");
+  upstashBreaker.reset();
+  vi.useRealTimers();
+});
+
+describe("Upstash unavailable", () => {
+  it("warm keys are served with the limit failing open, reporting the key's own limit; no 5xx storm", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 25 });
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    await setFault("upstash", "hang");
+
+    const first = await v1(key.key, "/v1/key"); // times out after 500 ms and opens the breaker
+    expect(first.status).toBe(200);
+    expect(first.headers.get("X-RateLimit-Limit")).toBe("25");
+
+    const burst = await countRequests(() =>
+      Promise.all(Array.from({ length: 20 }, () => v1(key.key, "/v1/key"))),
+    );
+    expect(burst.result.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(burst.upstash).toBe(0); // the breaker skips Upstash
+    expect(burst.neon).toBe(0); // confirmed moments ago: trusted from the cache
+  });
+
+  it("a cached key unconfirmed for over 10 s is re-read from Neon", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    await setFault("upstash", "hang");
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 11_000);
+    upstashBreaker.trip(Date.now()); // still failing: keep Upstash skipped at the new time
+    const later = await countRequests(() => v1(key.key, "/v1/key"));
+    expect(later.result.status).toBe(200);
+    expect({ neon: later.neon, upstash: later.upstash }).toEqual({ neon: 1, upstash: 0 });
+  });
+
+  it("a revocation already marked still holds while Upstash is down", async () => {
+    const owner = newUserId();
+    const key = await issueKey(owner, ["projects:read"]);
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    expect((await asUser(owner, "DELETE", `/api/keys/${key.id}`)).status).toBe(204);
+    await expectProblem(await v1(key.key, "/v1/key"), 401, "key_revoked");
+    await setFault("upstash", "hang");
+    await expectProblem(await v1(key.key, "/v1/key"), 401, "key_revoked");
+    await expectProblem(await v1(key.key, "/v1/key"), 401, "key_revoked");
+  });
+
+  it("limits resume once Upstash is back", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 10 });
+    await setFault("upstash", "hang");
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    await setFault("upstash", "none");
+    upstashBreaker.reset();
+    const back = await countRequests(() => v1(key.key, "/v1/key"));
+    expect(back.upstash).toBe(1);
+    expect(back.result.headers.get("X-RateLimit-Remaining")).toBe("9");
+  });
+});
+
+describe("Neon unavailable", () => {
+  it("warm keys are served; a cold key gets 503 with the rate-limit headers", async () => {
+    const warm = await issueKey(newUserId(), ["projects:read"]);
+    const cold = await issueKey(newUserId(), ["projects:read"]);
+    expect((await v1(warm.key, "/v1/key")).status).toBe(200);
+    await setFault("neon", "error");
+    expect((await v1(warm.key, "/v1/key")).status).toBe(200);
+    const refused = await v1(cold.key, "/v1/key");
+    await expectProblem(refused, 503, "service_unavailable");
+    expect(refused.headers.get("X-RateLimit-Reset")).not.toBeNull();
+    await setFault("neon", "none");
+    expect((await v1(cold.key, "/v1/key")).status).toBe(200);
+  });
+
+  it("a route's own query failing is a 503, not a 500", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    await setFault("neon", "error");
+    const response = await v1(key.key, "/v1/projects");
+    await expectProblem(response, 503, "service_unavailable");
+  });
+});
