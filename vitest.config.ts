@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { baseUrlsFor } from "./test/setup/fake-providers";
 import "./test/support/test-stack";
 
 const GLOBAL_SETUP = "./test/setup/global-setup.ts";
@@ -24,6 +25,8 @@ export default defineConfig({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: {
+                  // Explicit: a developer's .dev.vars (development) must not leak into the tests.
+                  ENVIRONMENT: "production",
                   DATABASE_URL: stack.databaseUrl,
                   NEON_FETCH_ENDPOINT: stack.neonSqlEndpoint,
                   UPSTASH_REDIS_REST_URL: stack.upstashUrl,
@@ -31,6 +34,8 @@ export default defineConfig({
                   SESSION_SECRET: `${secret()},${secret()}`,
                   PROVIDER_KEYS_MASTER_KEYS: `1:${secret()}`,
                   DASHBOARD_ORIGIN: "https://dashboard.vulk.test",
+                  PROVIDER_BASE_URLS: JSON.stringify(baseUrlsFor(stack.fakeProvidersUrl)),
+                  GITHUB_SCANNING_KEYS_URL: `${stack.fixtureUrl}/github/secret-scanning-keys`,
                 },
               },
             };
@@ -42,6 +47,16 @@ export default defineConfig({
           globalSetup: GLOBAL_SETUP,
           // Files run one at a time: tests count the requests the shared local servers serve.
           fileParallelism: false,
+        },
+      },
+      {
+        // The Settings page in Chromium, against the Worker under wrangler's dev server (test/browser).
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          globalSetup: GLOBAL_SETUP,
+          hookTimeout: 120_000,
+          testTimeout: 60_000,
         },
       },
     ],

@@ -9,6 +9,9 @@ import { registerDevSession } from "./routes/dev-session";
 import { registerDocs } from "./routes/docs";
 import { registerHealth } from "./routes/health";
 import { registerKeyRoutes } from "./routes/keys";
+import { registerProviderKeyRoutes } from "./routes/provider-keys";
+import { registerScanningRoutes } from "./routes/scanning";
+import { registerSettingsPage } from "./routes/settings-page";
 import { registerV1Deployments } from "./routes/v1/deployments";
 import { registerV1Key } from "./routes/v1/key";
 import { registerV1Projects } from "./routes/v1/projects";
@@ -23,9 +26,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   registerHealth(app);
   registerDocs(app);
+  registerSettingsPage(app);
   registerDevSession(app);
   registerKeyRoutes(app);
+  registerProviderKeyRoutes(app);
   registerAuditRoutes(app);
+  registerScanningRoutes(app);
   registerV1Key(app);
   registerV1Projects(app);
   registerV1Deployments(app);

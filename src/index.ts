@@ -1,7 +1,10 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { app } from "./app";
 import { type Config, type Env, loadConfig } from "./config/env";
+import { createDb } from "./db/client";
 import { createLogger, type Logger } from "./observability/logger";
+import { type RewrapProgress, rewrapBatch } from "./providers/rewrap";
+import { type ProviderFetchInit, type ProviderRoute, providerFetch, providerRoute } from "./rpc/providers";
 import { type RevokeAllResult, revokeAllKeysOf } from "./rpc/revoke-all";
 import { type VerifyResult, verifyForRpc } from "./rpc/verify";
 
@@ -20,11 +23,39 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     return verifyForRpc(config, logger, (p) => this.ctx.waitUntil(p), key, permission);
   }
 
+  /** Cron Trigger: master-key rotation, one bounded batch per run. */
+  override async scheduled(): Promise<void> {
+    await this.rewrapProviderKeys();
+  }
+
+  /** One rotation batch on demand; `remaining` shows the progress. */
+  async rewrapProviderKeys(): Promise<RewrapProgress> {
+    const { config, logger } = this.rpc("rewrapProviderKeys");
+    return rewrapBatch(createDb(config), config, logger);
+  }
+
   /** Revokes every active key of `ownerId` (account deletion or compromise). */
   async revokeAllKeys(ownerId: string, reason = "revoke_all"): Promise<RevokeAllResult> {
     const { config, logger } = this.rpc("revokeAllKeys");
     if (typeof ownerId !== "string" || ownerId.length === 0) throw new TypeError("ownerId is required");
     return revokeAllKeysOf(config, logger, ownerId, String(reason).slice(0, 200));
+  }
+
+  /** How this user's generation requests for `provider` are billed: their own key, credits, or blocked. */
+  async providerRoute(ownerId: string, provider: string): Promise<ProviderRoute> {
+    const { config } = this.rpc("providerRoute");
+    return providerRoute(config, ownerId, provider);
+  }
+
+  /** Calls the user's provider with their key attached here; streams the answer back. Never throws. */
+  async providerFetch(
+    ownerId: string,
+    provider: string,
+    path: string,
+    init?: ProviderFetchInit,
+  ): Promise<Response> {
+    const { config, logger } = this.rpc("providerFetch");
+    return providerFetch(config, logger, ownerId, provider, path, init);
   }
 
   private rpc(method: string): { config: Config; logger: Logger } {

@@ -38,7 +38,7 @@ export function actorFromRequest(userId: string, headers: Headers): Actor {
  */
 export function auditFrom(
   source: SQL,
-  action: AuditAction,
+  action: AuditAction | SQL,
   actor: Actor,
   targetColumn: SQL,
   ownerColumn: SQL,

@@ -11,6 +11,8 @@ export interface Env {
   DASHBOARD_ORIGIN: string;
   ENVIRONMENT?: string;
   PROVIDER_BASE_URLS?: string;
+  /** Where GitHub publishes the keys that sign secret-scanning reports (tests point it at a fixture). */
+  GITHUB_SCANNING_KEYS_URL?: string;
   /** Local only: point the Neon client at the local protocol server. */
   NEON_FETCH_ENDPOINT?: string;
   NEON_WS_PROXY?: string;
@@ -35,6 +37,7 @@ export interface Config {
   masterKeys: MasterKey[];
   dashboardOrigin: string;
   providerBaseUrls: Partial<Record<Provider, string>>;
+  githubScanningKeysUrl: string;
 }
 
 const nonEmpty = z.string().trim().min(1, "is required");
@@ -81,6 +84,7 @@ const envSchema = z.object({
   DASHBOARD_ORIGIN: z.url(),
   ENVIRONMENT: z.enum(["production", "development"]).default("production"),
   PROVIDER_BASE_URLS: providerBaseUrls,
+  GITHUB_SCANNING_KEYS_URL: z.url().default("https://api.github.com/meta/public_keys/secret_scanning"),
   NEON_FETCH_ENDPOINT: z.url().optional(),
   NEON_WS_PROXY: z.string().optional(),
 });
@@ -113,6 +117,7 @@ export function loadConfig(env: Env): Config {
     masterKeys: e.PROVIDER_KEYS_MASTER_KEYS,
     dashboardOrigin: new URL(e.DASHBOARD_ORIGIN).origin,
     providerBaseUrls: e.PROVIDER_BASE_URLS,
+    githubScanningKeysUrl: e.GITHUB_SCANNING_KEYS_URL,
   };
   cache.set(env, config);
   return config;

@@ -1,4 +1,5 @@
 /** Project content rules (DESIGN §9), pure. */
+import { hasControlCharacters } from "../lib/text";
 
 export const PROJECT_LIMITS = {
   pathChars: 256,
@@ -14,8 +15,7 @@ export function pathProblem(path: string): string | null {
   if (path.includes("\0")) return "must not contain NUL";
   if (path.includes("\\")) return "must use / as separator, not backslash";
   if (path.startsWith("/")) return "must be relative (no leading /)";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
-  if (/[\u0000-\u001f\u007f]/.test(path)) return "must not contain control characters";
+  if (hasControlCharacters(path)) return "must not contain control characters";
   for (const segment of path.split("/")) {
     if (segment === "..") return "must not contain ..";
     if (segment === "" || segment === ".") return "must not contain empty or . segments";

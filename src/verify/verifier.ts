@@ -12,10 +12,11 @@ import { apiKeys } from "../db/schema";
 import type { Permission } from "../domain/permissions";
 import type { ErrorCode } from "../http/errors";
 import { markerKey, REVOKED_MARKER } from "../keys/marker";
-import { hashKey, parseKey } from "../keys/token";
+import { hashKey } from "../keys/token";
 import type { Logger } from "../observability/logger";
 import { createRedis } from "../redis/client";
 import { clientBucket } from "./client-bucket";
+import { presentedKey } from "./credential";
 import { decide, type KeyFacts, keyStatus, type Verdict } from "./decision";
 import {
   blockedClients,
@@ -48,19 +49,6 @@ export interface VerifyContext {
   config: Config;
   logger: Logger;
   waitUntil: (promise: Promise<unknown>) => void;
-}
-
-type Presented = { ok: true; key: string } | { ok: false; code: "missing_key" | "malformed_key" };
-
-function presentedKey({ credential, from }: VerifyRequest): Presented {
-  if (!credential) return { ok: false, code: "missing_key" };
-  let candidate = credential;
-  if (from === "authorization-header") {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(credential);
-    if (!match?.[1]) return { ok: false, code: "malformed_key" };
-    candidate = match[1];
-  }
-  return parseKey(candidate).ok ? { ok: true, key: candidate } : { ok: false, code: "malformed_key" };
 }
 
 /** Rate values when no limiter could be asked: the real limit, the window's real end. */
@@ -117,7 +105,7 @@ class VerifyRun {
   }
 
   async run(): Promise<Verdict> {
-    const presented = presentedKey(this.request);
+    const presented = presentedKey(this.request.credential, this.request.from);
     if (!presented.ok) return this.failedAuth(presented.code);
     const hash = await hashKey(presented.key);
 

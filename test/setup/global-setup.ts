@@ -16,6 +16,8 @@ import {
 } from "../../scripts/local/stores";
 import { startUpstashServer } from "../../scripts/local/upstash-server";
 import "../support/test-stack";
+import { startFakeProviders } from "./fake-providers";
+import { startFixtureServer } from "./fixture-server";
 
 export default async function setup(project: TestProject) {
   const adminUrl = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
@@ -39,6 +41,10 @@ export default async function setup(project: TestProject) {
     const upstashToken = randomBytes(16).toString("hex");
     const upstash = await startUpstashServer({ redisUrl, token: upstashToken });
     cleanups.push(() => upstash.close());
+    const providers = await startFakeProviders();
+    cleanups.push(() => providers.close());
+    const fixture = await startFixtureServer();
+    cleanups.push(() => fixture.close());
 
     project.provide("stack", {
       databaseUrl,
@@ -48,6 +54,8 @@ export default async function setup(project: TestProject) {
       neonWsProxy: neon.wsProxy,
       upstashUrl: upstash.url,
       upstashToken,
+      fakeProvidersUrl: providers.url,
+      fixtureUrl: fixture.url,
     });
   } catch (error) {
     await teardown();

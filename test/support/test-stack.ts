@@ -7,6 +7,10 @@ export interface TestStack {
   neonWsProxy: string;
   upstashUrl: string;
   upstashToken: string;
+  /** Programmable stand-in for third-party endpoints (test/setup/fixture-server.ts). */
+  fixtureUrl: string;
+  /** The fake model providers (test/setup/fake-providers.ts), also listening on [::1]. */
+  fakeProvidersUrl: string;
 }
 
 declare module "vitest" {

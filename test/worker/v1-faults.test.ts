@@ -89,3 +89,53 @@ describe("Neon unavailable", () => {
     await expectProblem(response, 503, "service_unavailable");
   });
 });
+
+describe("faults under load", () => {
+  it("Upstash stops while 200 requests flow: no 5xx, marked revocations hold; limits resume after", async () => {
+    const owner = newUserId();
+    const keys = await Promise.all(
+      Array.from({ length: 4 }, () => issueKey(owner, ["projects:read"], { rateLimit: 1000 })),
+    );
+    const revoked = await issueKey(owner, ["projects:read"]);
+    for (const key of [...keys, revoked]) expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    expect((await asUser(owner, "DELETE", `/api/keys/${revoked.id}`)).status).toBe(204);
+    expect((await v1(revoked.key, "/v1/key")).status).toBe(401);
+
+    const flowing = Array.from({ length: 200 }, (_, i) =>
+      v1((keys[i % keys.length] as { key: string }).key, "/v1/key"),
+    );
+    const revokedDuring = Array.from({ length: 20 }, () => v1(revoked.key, "/v1/key"));
+    await setFault("upstash", "hang");
+    const statuses = (await Promise.all(flowing)).map((r) => r.status);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    expect((await Promise.all(revokedDuring)).map((r) => r.status)).toEqual(Array(20).fill(401));
+    await expectProblem(await v1(revoked.key, "/v1/key"), 401, "key_revoked");
+
+    await setFault("upstash", "none");
+    upstashBreaker.reset();
+    const resumed = await countRequests(() => v1((keys[0] as { key: string }).key, "/v1/key"));
+    expect(resumed.upstash).toBe(1);
+    expect(Number(resumed.result.headers.get("X-RateLimit-Remaining"))).toBeLessThan(1000);
+  });
+
+  it("Neon stops while 200 requests flow: warm keys served, cold ones 503, no half-written rows; then normal", async () => {
+    const owner = newUserId();
+    const warm = await issueKey(owner, ["projects:read"], { rateLimit: 1000 });
+    const cold = await issueKey(owner, ["projects:read"]);
+    expect((await v1(warm.key, "/v1/key")).status).toBe(200);
+    await setFault("neon", "error");
+    const [warmAnswers, coldAnswers, create] = await Promise.all([
+      Promise.all(Array.from({ length: 200 }, () => v1(warm.key, "/v1/key"))),
+      Promise.all(Array.from({ length: 5 }, () => v1(cold.key, "/v1/key"))),
+      asUser(owner, "POST", "/api/keys", { name: "during outage", permissions: ["projects:read"] }),
+    ]);
+    expect(warmAnswers.map((r) => r.status)).toEqual(Array(200).fill(200));
+    expect(coldAnswers.map((r) => r.status)).toEqual(Array(5).fill(503));
+    await expectProblem(create, 503, "service_unavailable");
+    await setFault("neon", "none");
+    const list = (await (await asUser(owner, "GET", "/api/keys")).json()) as { data: { name: string }[] };
+    expect(list.data.map((k) => k.name).sort()).toEqual(["test key", "test key"]);
+    expect((await v1(cold.key, "/v1/key")).status).toBe(200);
+  });
+});

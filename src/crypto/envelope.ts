@@ -1,0 +1,103 @@
+/**
+ * Provider-key envelopes (DESIGN §5): `v<N>.<base64url(iv)>.<base64url(ciphertext ‖ tag)>`,
+ * AES-256-GCM under HKDF-SHA-256(master N, salt = empty, info = "vulk-keys provider-key v1"),
+ * a fresh 12-byte IV per seal, AAD binding the ciphertext to owner, provider and base URL.
+ */
+import type { MasterKey } from "../config/env";
+
+const INFO = new TextEncoder().encode("vulk-keys provider-key v1");
+const IV_BYTES = 12;
+const ENVELOPE = /^v(\d+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+
+export interface SealContext {
+  ownerId: string;
+  provider: string;
+  /** Exactly as stored; `null` for providers without a user URL. */
+  baseUrl: string | null;
+}
+
+/** Non-extractable AES keys, derived once per isolate per master-key version. */
+const derived = new Map<string, Promise<CryptoKey>>();
+
+function aesKey(master: MasterKey): Promise<CryptoKey> {
+  const id = `${master.version}:${btoa(String.fromCharCode(...master.bytes))}`;
+  let key = derived.get(id);
+  if (!key) {
+    key = crypto.subtle
+      .importKey("raw", master.bytes, "HKDF", false, ["deriveKey"])
+      .then((hkdf) =>
+        crypto.subtle.deriveKey(
+          { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: INFO },
+          hkdf,
+          { name: "AES-GCM", length: 256 },
+          false,
+          ["encrypt", "decrypt"],
+        ),
+      );
+    derived.set(id, key);
+  }
+  return key;
+}
+
+const aad = ({ ownerId, provider, baseUrl }: SealContext) =>
+  new TextEncoder().encode(`${ownerId}\n${provider}\n${baseUrl ?? ""}`);
+
+function toBase64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+}
+
+/** Seals under the highest master-key version (masterKeys is sorted highest first). */
+export async function seal(
+  plaintext: string,
+  context: SealContext,
+  masterKeys: readonly MasterKey[],
+): Promise<string> {
+  const [master] = masterKeys;
+  if (!master) throw new Error("no master key configured");
+  const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: aad(context) },
+    await aesKey(master),
+    new TextEncoder().encode(plaintext),
+  );
+  return `v${master.version}.${toBase64url(iv)}.${toBase64url(new Uint8Array(sealed))}`;
+}
+
+/** The version an envelope was sealed under, or `undefined` for a malformed one. */
+export function envelopeVersion(envelope: string): number | undefined {
+  const match = ENVELOPE.exec(envelope);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The plaintext, or `null` when the envelope does not open (unknown version, tampered, or moved to
+ * another owner/provider/URL). Never throws.
+ */
+export async function open(
+  envelope: string,
+  context: SealContext,
+  masterKeys: readonly MasterKey[],
+): Promise<string | null> {
+  const match = ENVELOPE.exec(envelope);
+  const master = match && masterKeys.find((k) => k.version === Number(match[1]));
+  if (!match || !master) return null;
+  try {
+    const iv = fromBase64url(match[2] as string);
+    if (iv.length !== IV_BYTES) return null;
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv, additionalData: aad(context) },
+      await aesKey(master),
+      fromBase64url(match[3] as string),
+    );
+    return new TextDecoder().decode(plain);
+  } catch {
+    return null;
+  }
+}

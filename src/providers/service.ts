@@ -1,0 +1,186 @@
+/**
+ * Provider keys (bring your own model): validate with the provider, seal, store; open for use.
+ * A row that does not open is `needs_reentry` — never a crash, never a silent fallback.
+ */
+import type { Actor } from "../audit/events";
+import type { Config } from "../config/env";
+import { open, seal } from "../crypto/envelope";
+import type { Database } from "../db/client";
+import type { ProviderKeyRow } from "../db/schema";
+import type { Provider } from "../domain/providers";
+import { ApiError } from "../http/errors";
+import { checkProviderKey } from "./check";
+import { effectiveBaseUrl, PROVIDER_REGISTRY, type ProviderDefinition, providerDefinition } from "./registry";
+import {
+  deleteProviderKey,
+  findProviderKey,
+  listProviderKeys,
+  markNeedsReentry,
+  upsertProviderKey,
+} from "./repository";
+import { checkUserUrl } from "./url-guard";
+
+export interface ProviderCard {
+  provider: Provider;
+  label: string;
+  configured: boolean;
+  /** Last 4 characters of the key; never more. */
+  hint: string | null;
+  baseUrl: string | null;
+  status: "valid" | "needs_reentry" | null;
+  validatedAt: string | null;
+  acceptsBaseUrl: boolean;
+  requiresKey: boolean;
+}
+
+export interface SaveInput {
+  apiKey?: string | undefined;
+  baseUrl?: string | undefined;
+}
+
+function card(definition: ProviderDefinition, row: ProviderKeyRow | undefined, opens: boolean): ProviderCard {
+  return {
+    provider: definition.id,
+    label: definition.label,
+    configured: row !== undefined,
+    hint: row?.hint ?? null,
+    baseUrl: row?.baseUrl ?? null,
+    status: row ? (opens && row.status === "valid" ? "valid" : "needs_reentry") : null,
+    validatedAt: row?.validatedAt?.toISOString() ?? null,
+    acceptsBaseUrl: definition.baseUrl === null,
+    requiresKey: definition.requiresKey,
+  };
+}
+
+const sealContext = (row: Pick<ProviderKeyRow, "ownerId" | "provider" | "baseUrl">) => ({
+  ownerId: row.ownerId,
+  provider: row.provider,
+  baseUrl: row.baseUrl,
+});
+
+/** Opens a stored key; a row that does not open is marked so the user is asked to enter it again. */
+async function openRow(db: Database, config: Config, row: ProviderKeyRow): Promise<string | null> {
+  if (row.status !== "valid") return null;
+  const plaintext = await open(row.ciphertext, sealContext(row), config.masterKeys);
+  if (plaintext === null) await markNeedsReentry(db, row);
+  return plaintext;
+}
+
+/** All ten cards, in registry order. */
+export async function providerCards(db: Database, config: Config, ownerId: string): Promise<ProviderCard[]> {
+  const rows = new Map((await listProviderKeys(db, ownerId)).map((row) => [row.provider, row]));
+  return Promise.all(
+    PROVIDER_REGISTRY.map(async (definition) => {
+      const row = rows.get(definition.id);
+      return card(definition, row, row ? (await openRow(db, config, row)) !== null : false);
+    }),
+  );
+}
+
+/** Last 4 characters, only for keys long enough that 4 characters reveal little. */
+const hintOf = (key: string) => (key.length >= 12 ? key.slice(-4) : null);
+
+export interface CheckedInput {
+  provider: Provider;
+  key: string;
+  baseUrl: string | null;
+}
+
+/** The credential a save would check, or a 400 — decided before anything is sent anywhere. */
+export function checkSaveInput(provider: Provider, input: SaveInput, config: Config): CheckedInput {
+  const definition = providerDefinition(provider);
+  const key = input.apiKey ?? "";
+  if (definition.requiresKey && !key) {
+    throw new ApiError("invalid_request", `${definition.label} needs an API key.`, {
+      errors: [{ path: "apiKey", message: "is required" }],
+    });
+  }
+  if (definition.baseUrl !== null) {
+    if (input.baseUrl !== undefined) {
+      throw new ApiError("invalid_request", `${definition.label} uses its own URL.`, {
+        errors: [{ path: "baseUrl", message: "only Ollama and Custom take a URL" }],
+      });
+    }
+    return { provider, key, baseUrl: null };
+  }
+  if (!input.baseUrl) {
+    throw new ApiError("invalid_request", `${definition.label} needs the URL of your endpoint.`, {
+      errors: [{ path: "baseUrl", message: "is required" }],
+    });
+  }
+  const checked = checkUserUrl(input.baseUrl, { allowLocalhost: config.environment === "development" });
+  if (!checked.ok) {
+    throw new ApiError("invalid_url", `The URL ${checked.reason}.`, {
+      errors: [{ path: "baseUrl", message: checked.reason }],
+    });
+  }
+  return { provider, key, baseUrl: checked.url };
+}
+
+/**
+ * Validates with the provider first; only an accepted key is sealed and stored. The whole credential
+ * is sent each time: a stored key is never carried over to a new URL.
+ */
+export async function saveProviderKey(
+  db: Database,
+  config: Config,
+  ownerId: string,
+  { provider, key, baseUrl }: CheckedInput,
+  actor: Actor,
+): Promise<ProviderCard> {
+  const definition = providerDefinition(provider);
+  const target = effectiveBaseUrl(definition, config.providerBaseUrls, baseUrl) as string;
+  const outcome = await checkProviderKey(definition, target, key);
+  if (outcome.result === "rejected") {
+    throw new ApiError(
+      "provider_rejected_key",
+      `${definition.label} did not accept this key. Nothing was saved.`,
+    );
+  }
+  if (outcome.result === "unreachable") {
+    throw new ApiError("provider_unreachable", `${definition.label} ${outcome.reason}. Nothing was saved.`);
+  }
+  const ciphertext = await seal(key, { ownerId, provider, baseUrl }, config.masterKeys);
+  const row = await upsertProviderKey(
+    db,
+    ownerId,
+    provider,
+    { ciphertext, hint: key ? hintOf(key) : null, baseUrl },
+    actor,
+  );
+  return card(definition, row, true);
+}
+
+export function removeProviderKey(
+  db: Database,
+  ownerId: string,
+  provider: Provider,
+  actor: Actor,
+): Promise<boolean> {
+  return deleteProviderKey(db, ownerId, provider, actor);
+}
+
+export type Credential =
+  | { kind: "usable"; definition: ProviderDefinition; key: string; baseUrl: string; hint: string | null }
+  | { kind: "none"; definition: ProviderDefinition }
+  | { kind: "needs_reentry"; definition: ProviderDefinition };
+
+/** What a generation request for this user and provider may use — decided inside this Worker. */
+export async function credentialFor(
+  db: Database,
+  config: Config,
+  ownerId: string,
+  provider: Provider,
+): Promise<Credential> {
+  const definition = providerDefinition(provider);
+  const row = await findProviderKey(db, ownerId, provider);
+  if (!row) return { kind: "none", definition };
+  const key = await openRow(db, config, row);
+  const baseUrl = effectiveBaseUrl(definition, config.providerBaseUrls, row.baseUrl);
+  // A user URL is checked again at use: it may have been stored under other rules.
+  const urlStillAllowed =
+    definition.baseUrl !== null ||
+    (baseUrl !== null && checkUserUrl(baseUrl, { allowLocalhost: config.environment === "development" }).ok);
+  if (key === null || baseUrl === null || !urlStillAllowed) return { kind: "needs_reentry", definition };
+  return { kind: "usable", definition, key, baseUrl, hint: row.hint };
+}

@@ -1,0 +1,108 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { actorFromRequest } from "../audit/events";
+import { createDb } from "../db/client";
+import { PROVIDERS, type Provider } from "../domain/providers";
+import type { AppEnv } from "../http/app-env";
+import { ApiError } from "../http/errors";
+import { problemResponses } from "../http/schemas";
+import { takeUserLimit } from "../limits/user-limits";
+import { isProvider } from "../providers/registry";
+import { checkSaveInput, providerCards, removeProviderKey, saveProviderKey } from "../providers/service";
+
+const ProviderCardSchema = z
+  .object({
+    provider: z.enum(PROVIDERS),
+    label: z.string(),
+    configured: z.boolean(),
+    hint: z.string().nullable().openapi({ description: "Last 4 characters of the key" }),
+    baseUrl: z.string().nullable(),
+    status: z.enum(["valid", "needs_reentry"]).nullable(),
+    validatedAt: z.iso.datetime().nullable(),
+    acceptsBaseUrl: z.boolean(),
+    requiresKey: z.boolean(),
+  })
+  .openapi("ProviderKeyCard");
+
+const SaveSchema = z
+  .object({
+    apiKey: z
+      .string()
+      .max(1024)
+      .regex(/^[\x21-\x7e]*$/, "must be printable ASCII without spaces")
+      .optional(),
+    baseUrl: z.string().max(2048).optional(),
+  })
+  .strict()
+  .openapi("SaveProviderKey");
+
+const ProviderParam = z.object({
+  provider: z.string().openapi({ param: { name: "provider", in: "path" }, enum: [...PROVIDERS] }),
+});
+const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+const guarded = { tags: ["Provider keys"], security: [{ session: [] }] };
+
+const routes = {
+  list: createRoute({
+    ...guarded,
+    method: "get",
+    path: "/api/provider-keys",
+    summary: "The ten provider cards: configured or not, hint, URL, status",
+    responses: {
+      200: { description: "All providers", content: json(z.object({ data: z.array(ProviderCardSchema) })) },
+      ...problemResponses(401),
+    },
+  }),
+  save: createRoute({
+    ...guarded,
+    method: "put",
+    path: "/api/provider-keys/{provider}",
+    summary: "Validate with the provider, then seal and store (nothing changes unless accepted)",
+    request: { params: ProviderParam, body: { required: true, content: json(SaveSchema) } },
+    responses: {
+      200: { description: "Saved", content: json(ProviderCardSchema) },
+      ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429, 502),
+    },
+  }),
+  remove: createRoute({
+    ...guarded,
+    method: "delete",
+    path: "/api/provider-keys/{provider}",
+    summary: "Remove the stored key",
+    request: { params: ProviderParam },
+    responses: {
+      204: { description: "Removed (or was not configured)" },
+      ...problemResponses(401, 403, 404),
+    },
+  }),
+};
+
+function providerParam(value: string): Provider {
+  if (!isProvider(value)) throw new ApiError("not_found", "No such provider.");
+  return value;
+}
+
+const actor = (c: Context<AppEnv>) => actorFromRequest(c.get("session").userId, c.req.raw.headers);
+
+export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(routes.list, async (c) => {
+    const data = await providerCards(createDb(c.get("config")), c.get("config"), c.get("session").userId);
+    return c.json({ data }, 200);
+  });
+
+  app.openapi(routes.save, async (c) => {
+    const config = c.get("config");
+    const input = checkSaveInput(providerParam(c.req.valid("param").provider), c.req.valid("json"), config);
+    // Counted before the provider is asked: a save must not become a key-testing oracle.
+    await takeUserLimit(c, "provider-key-saves");
+    const saved = await saveProviderKey(createDb(config), config, c.get("session").userId, input, actor(c));
+    return c.json(saved, 200);
+  });
+
+  app.openapi(routes.remove, async (c) => {
+    const provider = providerParam(c.req.valid("param").provider);
+    await takeUserLimit(c, "key-writes");
+    await removeProviderKey(createDb(c.get("config")), c.get("session").userId, provider, actor(c));
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,66 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { html } from "hono/html";
+import { verifySession } from "../auth/session";
+import { SESSION_COOKIE } from "../auth/session-middleware";
+import type { AppEnv } from "../http/app-env";
+import { SETTINGS_SCRIPT } from "../ui/settings-script";
+import { SETTINGS_ASSETS, SettingsShell } from "../ui/settings-shell";
+import { SETTINGS_STYLES } from "../ui/settings-styles";
+
+/** No inline script or style anywhere: the page loads only its own two assets and talks only to this origin. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Same rule as /dev/session (DESIGN §7): the dev sign-in is offered only where it would work. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+function setPageHeaders(c: Context<AppEnv>): void {
+  c.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+  c.header("Cache-Control", "no-store");
+  c.header("X-Content-Type-Options", "nosniff");
+  c.header("Referrer-Policy", "no-referrer");
+}
+
+async function hasValidSession(c: Context<AppEnv>): Promise<boolean> {
+  const token = getCookie(c, SESSION_COOKIE);
+  return token ? (await verifySession(token, c.get("config").sessionSecrets)).ok : false;
+}
+
+/**
+ * Settings > API Keys: a server-rendered shell plus a small client script and stylesheet. The shell
+ * needs no session; its data comes from /api with the `vulk_session` cookie (same origin, so the
+ * CSRF rule passes on the Origin header).
+ */
+export function registerSettingsPage(app: OpenAPIHono<AppEnv>): void {
+  app.get("/settings/api-keys", async (c) => {
+    const config = c.get("config");
+    setPageHeaders(c);
+    const shell = (
+      <SettingsShell
+        signedIn={await hasValidSession(c)}
+        devSignIn={config.environment === "development" && LOOPBACK_HOST.test(new URL(c.req.url).hostname)}
+        dashboardOrigin={config.dashboardOrigin}
+      />
+    );
+    return c.html(html`<!doctype html>${shell}`);
+  });
+
+  app.get(SETTINGS_ASSETS.script, (c) => {
+    setPageHeaders(c);
+    return c.body(SETTINGS_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8" });
+  });
+
+  app.get(SETTINGS_ASSETS.styles, (c) => {
+    setPageHeaders(c);
+    return c.body(SETTINGS_STYLES, 200, { "Content-Type": "text/css; charset=utf-8" });
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The authentication of a GitHub secret-scanning report: an ECDSA P-256 / SHA-256 signature over the
+ * raw body bytes, base64 DER in `Github-Public-Key-Signature`, made with the published key named by
+ * `Github-Public-Key-Identifier`.
+ */
+import { ApiError } from "../http/errors";
+import type { Logger } from "../observability/logger";
+import { derToP1363 } from "./ecdsa-der";
+import { type GithubKeyring, KeysUnavailableError } from "./github-keys";
+
+export const IDENTIFIER_HEADER = "Github-Public-Key-Identifier";
+export const SIGNATURE_HEADER = "Github-Public-Key-Signature";
+
+/** Bounds what an unauthenticated caller can make us look up (GitHub's identifiers are hex digests). */
+const IDENTIFIER = /^[A-Za-z0-9._-]{1,128}$/;
+const BASE64 = /^[A-Za-z0-9+/]{4,200}={0,2}$/;
+
+export interface SignedReport {
+  identifier: string | undefined;
+  signature: string | undefined;
+  body: Uint8Array;
+}
+
+/** Throws 401 `invalid_signature` unless GitHub signed `body`; 503 when GitHub's keys cannot be had. */
+export async function verifyReportSignature(
+  report: SignedReport,
+  keyring: GithubKeyring,
+  nowMs: number,
+  logger: Logger,
+): Promise<void> {
+  const reason = await rejectionReason(report, keyring, nowMs, logger);
+  if (reason) {
+    logger.log("warn", "scanning_signature_rejected", { reason });
+    throw new ApiError("invalid_signature", "The report is not signed by GitHub.");
+  }
+}
+
+async function rejectionReason(
+  { identifier, signature, body }: SignedReport,
+  keyring: GithubKeyring,
+  nowMs: number,
+  logger: Logger,
+): Promise<string | null> {
+  if (!identifier || !signature) return "missing_headers";
+  if (!IDENTIFIER.test(identifier)) return "malformed_identifier";
+  const der = decodeBase64(signature);
+  const raw = der && derToP1363(der);
+  if (!raw) return "malformed_signature";
+  let key: CryptoKey | undefined;
+  try {
+    key = await keyring.keyFor(identifier, nowMs, logger);
+  } catch (error) {
+    if (!(error instanceof KeysUnavailableError)) throw error;
+    // GitHub retries a delivery that failed: better than refusing a genuine report for good.
+    throw new ApiError("service_unavailable", "GitHub's signing keys are unavailable; try again later.");
+  }
+  if (!key) return "unknown_identifier";
+  const valid = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, raw, body);
+  return valid ? null : "bad_signature";
+}
+
+function decodeBase64(text: string): Uint8Array | null {
+  if (!BASE64.test(text)) return null;
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,25 @@
+import { stack } from "./stack";
+
+export interface ProviderRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+/** What the fake providers received (oldest first). */
+export async function providerRequests(): Promise<ProviderRequest[]> {
+  return (await fetch(`${stack.fakeProvidersUrl}/__fake/requests`)).json();
+}
+
+export async function resetProviderRequests(): Promise<void> {
+  await fetch(`${stack.fakeProvidersUrl}/__fake/reset`, { method: "POST" });
+}
+
+/** Lets the fake's streaming completion send its second chunk and finish. */
+export async function releaseStream(): Promise<void> {
+  await fetch(`${stack.fakeProvidersUrl}/__fake/release`, { method: "POST" });
+}
+
+/** A base URL on the fake, reachable by name (the only way a user URL may be loopback: development). */
+export const localhostUrl = (path: string) =>
+  `http://localhost:${new URL(stack.fakeProvidersUrl).port}${path}`;
