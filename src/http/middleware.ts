@@ -7,7 +7,7 @@ import { ApiError } from "./errors";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Request body caps: dashboard calls are small; `/v1` carries project files (kept under Neon's 10 MiB request cap). */
-export const BODY_LIMITS = { api: 64 * 1024, v1: 8 * 1024 * 1024 } as const;
+export const BODY_LIMITS = { api: 64 * 1024, v1: 8 * 1024 * 1024, scanningReport: 1024 * 1024 } as const;
 
 /** Request id, logger, checked config and one access-log line per request. */
 export function requestContext(): MiddlewareHandler<AppEnv> {

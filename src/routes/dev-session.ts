@@ -7,6 +7,11 @@ import { ApiError } from "../http/errors";
 
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
+/** Development sign-in exists only in development, and only for a request to a loopback host (DESIGN §7). */
+export function devSignInAllowed(config: { environment: string }, requestUrl: string): boolean {
+  return config.environment === "development" && LOOPBACK_HOST.test(new URL(requestUrl).hostname);
+}
+
 const route = createRoute({
   method: "post",
   path: "/dev/session",
@@ -31,9 +36,7 @@ const route = createRoute({
 /** Exists only when ENVIRONMENT=development AND the request is for a loopback host (DESIGN §7). */
 export function registerDevSession(app: OpenAPIHono<AppEnv>): void {
   app.use("/dev/*", async (c, next) => {
-    const isDev = c.get("config").environment === "development";
-    if (!isDev || !LOOPBACK_HOST.test(new URL(c.req.url).hostname))
-      throw new ApiError("not_found", "No such resource.");
+    if (!devSignInAllowed(c.get("config"), c.req.url)) throw new ApiError("not_found", "No such resource.");
     await next();
   });
   app.openapi(route, async (c) => {

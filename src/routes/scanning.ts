@@ -28,7 +28,8 @@ const route = createRoute({
     "Called by GitHub's secret scanning partner programme, authenticated by GitHub's signature (no key, " +
     "no session). Live leaked keys are revoked; a leaked previous secret of a rolled key stops working.",
   security: [],
-  middleware: [jsonBodyRules(BODY_LIMITS.api)],
+  // GitHub batches reports: 1 MiB holds thousands of tokens with their URLs.
+  middleware: [jsonBodyRules(BODY_LIMITS.scanningReport)],
   parameters: [
     headerParameter(IDENTIFIER_HEADER, "Which of GitHub's published keys signed the report"),
     headerParameter(SIGNATURE_HEADER, "Base64 DER ECDSA P-256 / SHA-256 signature of the raw body"),

@@ -8,6 +8,7 @@ import type { AppEnv } from "../http/app-env";
 import { SETTINGS_SCRIPT } from "../ui/settings-script";
 import { SETTINGS_ASSETS, SettingsShell } from "../ui/settings-shell";
 import { SETTINGS_STYLES } from "../ui/settings-styles";
+import { devSignInAllowed } from "./dev-session";
 
 /** No inline script or style anywhere: the page loads only its own two assets and talks only to this origin. */
 const CONTENT_SECURITY_POLICY = [
@@ -19,9 +20,6 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join("; ");
-
-/** Same rule as /dev/session (DESIGN §7): the dev sign-in is offered only where it would work. */
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 function setPageHeaders(c: Context<AppEnv>): void {
   c.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
@@ -47,7 +45,8 @@ export function registerSettingsPage(app: OpenAPIHono<AppEnv>): void {
     const shell = (
       <SettingsShell
         signedIn={await hasValidSession(c)}
-        devSignIn={config.environment === "development" && LOOPBACK_HOST.test(new URL(c.req.url).hostname)}
+        // Same rule as /dev/session: the dev sign-in is offered only where it would work.
+        devSignIn={devSignInAllowed(config, c.req.url)}
         dashboardOrigin={config.dashboardOrigin}
       />
     );

@@ -5,7 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import type { LeakKill, LeakVerdict } from "../keys/leaks";
 
-export const MAX_TOKENS_PER_REPORT = 1000;
+export const MAX_TOKENS_PER_REPORT = 5000;
 /** Audit metadata keeps at most this much of each reported string. */
 const MAX_METADATA_CHARS = 2048;
 

@@ -321,8 +321,8 @@ describe("malformed requests", () => {
     await expectProblem(await postReport("[{", {}), 401, "invalid_signature");
   });
 
-  it("more than 64 KB → 413; not JSON → 415", async () => {
-    const big = reportBody([{ token: "vk_sk_x", url: `https://github.com/${"a".repeat(70 * 1024)}` }]);
+  it("more than 1 MiB → 413; not JSON → 415", async () => {
+    const big = reportBody([{ token: "vk_sk_x", url: `https://github.com/${"a".repeat(1100 * 1024)}` }]);
     await expectProblem(await sendSignedReport(github, big), 413, "payload_too_large");
     const body = reportBody([{ token: "vk_sk_x" }]);
     const response = await call("/scanning/github", {
