@@ -12,6 +12,8 @@ import type { TestStack } from "../support/test-stack";
 export interface LocalApp {
   /** The origin the browser and the Node-side checks talk to, e.g. http://127.0.0.1:PORT */
   origin: string;
+  /** The secrets this Worker was started with (the canary test looks for them in every output). */
+  secrets: { SESSION_SECRET: string; PROVIDER_KEYS_MASTER_KEYS: string; UPSTASH_REDIS_REST_TOKEN: string };
   stop(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function startLocalApp(
   });
   try {
     await worker.ready;
-    return { origin: (await worker.url).origin, stop: () => worker.dispose() };
+    return { origin: (await worker.url).origin, secrets, stop: () => worker.dispose() };
   } catch (error) {
     await worker.dispose();
     throw error;
