@@ -1,6 +1,7 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type AuditEventRow, auditEvents } from "../db/schema";
+import { afterCursor } from "../db/sql";
 
 /** The owner's audit events, newest first; `after` is the id of the last event of the previous page. */
 export function listAuditEvents(
@@ -9,13 +10,10 @@ export function listAuditEvents(
   limit: number,
   after?: string,
 ): Promise<AuditEventRow[]> {
-  const olderThanCursor = after
-    ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (select created_at, id from audit_events where id = ${after}::uuid and owner_id = ${ownerId})`
-    : undefined;
   return db
     .select()
     .from(auditEvents)
-    .where(and(eq(auditEvents.ownerId, ownerId), olderThanCursor))
+    .where(and(eq(auditEvents.ownerId, ownerId), afterCursor(auditEvents, ownerId, after)))
     .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
     .limit(limit);
 }

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { AnyPgColumn, PgTable } from "drizzle-orm/pg-core";
 
 /** A `text[]` parameter. (Drizzle expands a JS array into a list of parameters, so pass a literal.) */
 export function textArray(values: readonly string[]): SQL {
@@ -9,4 +10,23 @@ export function textArray(values: readonly string[]): SQL {
 /** A nullable `timestamptz` parameter. */
 export function timestamptz(value: Date | null | undefined): SQL {
   return sql`${value ? value.toISOString() : null}::timestamptz`;
+}
+
+interface Listable {
+  id: AnyPgColumn;
+  ownerId: AnyPgColumn;
+  createdAt: AnyPgColumn;
+}
+
+/**
+ * Keyset pagination, newest first: the rows after the cursor row `after` (an id of the same owner).
+ * An unknown cursor yields no rows rather than restarting the list.
+ */
+export function afterCursor(
+  table: PgTable & Listable,
+  ownerId: string,
+  after: string | undefined,
+): SQL | undefined {
+  if (!after) return undefined;
+  return sql`(${table.createdAt}, ${table.id}) < (select ${table.createdAt}, ${table.id} from ${table} where ${table.id} = ${after}::uuid and ${table.ownerId} = ${ownerId})`;
 }

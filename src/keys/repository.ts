@@ -2,11 +2,11 @@
  * Public API key storage. Every write and its audit event are ONE statement (a CTE feeding the
  * audit insert), run in a `db.batch` (one transaction) with a typed read of the result.
  */
-import { and, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
-import { type Actor, auditFrom } from "../audit/events";
+import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { type Actor, type AuditAction, auditFrom } from "../audit/events";
 import type { Database } from "../db/client";
 import { type ApiKeyRow, apiKeys } from "../db/schema";
-import { textArray, timestamptz } from "../db/sql";
+import { afterCursor, textArray, timestamptz } from "../db/sql";
 import type { Permission } from "../domain/permissions";
 
 /** At most this many active (not revoked) keys per owner. */
@@ -54,6 +54,28 @@ export async function insertKey(
   return row ?? "limit_reached";
 }
 
+/**
+ * One change to an active key: `set` plus a version bump, audited in the same statement, and the
+ * key's row read back in the same transaction. `changed` is false when there was no such active key.
+ */
+async function changeActiveKey(
+  db: Database,
+  ownerId: string,
+  id: string,
+  set: SQL,
+  audit: { action: AuditAction; actor: Actor; metadata?: Record<string, unknown> },
+): Promise<{ changed: boolean; row: ApiKeyRow | undefined }> {
+  const [written, [row]] = await db.batch([
+    db.execute(sql`with u as (
+        update api_keys set ${set}, version = version + 1, updated_at = now()
+        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
+        returning id, owner_id)
+      ${auditFrom(sql`u`, audit.action, audit.actor, sql`u.id`, sql`u.owner_id`, audit.metadata)}`),
+    db.select().from(apiKeys).where(ownedKey(ownerId, id)),
+  ]);
+  return { changed: written.rowCount > 0, row };
+}
+
 /** Updates an active key, bumping its version. `undefined` when there is no such active key. */
 export async function updateKey(
   db: Database,
@@ -62,20 +84,16 @@ export async function updateKey(
   changes: KeyChanges,
   actor: Actor,
 ): Promise<ApiKeyRow | undefined> {
-  const [written, [row]] = await db.batch([
-    db.execute(sql`with u as (
-        update api_keys set
-          name = coalesce(${changes.name ?? null}, name),
-          permissions = coalesce(${changes.permissions ? textArray(changes.permissions) : sql`null::text[]`}, permissions),
-          rate_limit = coalesce(${changes.rateLimit ?? null}::int, rate_limit),
-          version = version + 1,
-          updated_at = now()
-        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
-        returning id, owner_id)
-      ${auditFrom(sql`u`, "key.updated", actor, sql`u.id`, sql`u.owner_id`, { changes })}`),
-    db.select().from(apiKeys).where(ownedKey(ownerId, id)),
-  ]);
-  return written.rowCount ? row : undefined;
+  const set = sql`
+    name = coalesce(${changes.name ?? null}, name),
+    permissions = coalesce(${changes.permissions ? textArray(changes.permissions) : sql`null::text[]`}, permissions),
+    rate_limit = coalesce(${changes.rateLimit ?? null}::int, rate_limit)`;
+  const { changed, row } = await changeActiveKey(db, ownerId, id, set, {
+    action: "key.updated",
+    actor,
+    metadata: { changes },
+  });
+  return changed ? row : undefined;
 }
 
 /**
@@ -90,21 +108,18 @@ export async function rollKey(
   graceSeconds: number,
   actor: Actor,
 ): Promise<ApiKeyRow | undefined> {
-  const [written, [row]] = await db.batch([
-    db.execute(sql`with u as (
-        update api_keys set
-          previous_hash = case when ${graceSeconds}::int > 0 then hash end,
-          previous_expires_at = case when ${graceSeconds}::int > 0 then now() + make_interval(secs => ${graceSeconds}::int) end,
-          hash = ${secret.hash},
-          start = ${secret.start},
-          version = version + 1,
-          updated_at = now()
-        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
-        returning id, owner_id)
-      ${auditFrom(sql`u`, "key.rolled", actor, sql`u.id`, sql`u.owner_id`, { gracePeriodSeconds: graceSeconds })}`),
-    db.select().from(apiKeys).where(ownedKey(ownerId, id)),
-  ]);
-  return written.rowCount ? row : undefined;
+  const set = sql`
+    previous_hash = case when ${graceSeconds}::int > 0 then hash end,
+    previous_expires_at = case when ${graceSeconds}::int > 0 then now() + make_interval(secs => ${graceSeconds}::int) end,
+    hash = ${secret.hash},
+    start = ${secret.start}`;
+  const metadata = { gracePeriodSeconds: graceSeconds };
+  const { changed, row } = await changeActiveKey(db, ownerId, id, set, {
+    action: "key.rolled",
+    actor,
+    metadata,
+  });
+  return changed ? row : undefined;
 }
 
 /**
@@ -117,14 +132,10 @@ export async function revokeKey(
   id: string,
   actor: Actor,
 ): Promise<ApiKeyRow | undefined> {
-  const [, [row]] = await db.batch([
-    db.execute(sql`with u as (
-        update api_keys set revoked_at = now(), version = version + 1, updated_at = now()
-        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
-        returning id, owner_id)
-      ${auditFrom(sql`u`, "key.revoked", actor, sql`u.id`, sql`u.owner_id`)}`),
-    db.select().from(apiKeys).where(ownedKey(ownerId, id)),
-  ]);
+  const { row } = await changeActiveKey(db, ownerId, id, sql`revoked_at = now()`, {
+    action: "key.revoked",
+    actor,
+  });
   return row;
 }
 
@@ -164,13 +175,10 @@ export async function listKeys(
   limit: number,
   after?: string,
 ): Promise<ApiKeyRow[]> {
-  const olderThanCursor = after
-    ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) < (select created_at, id from api_keys where id = ${after}::uuid and owner_id = ${ownerId})`
-    : undefined;
   return db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.ownerId, ownerId), isNull(apiKeys.revokedAt), olderThanCursor))
+    .where(and(eq(apiKeys.ownerId, ownerId), isNull(apiKeys.revokedAt), afterCursor(apiKeys, ownerId, after)))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(limit);
 }

@@ -2,6 +2,7 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type DeploymentRow, deployments, type ProjectRow, projectFiles, projects } from "../db/schema";
+import { afterCursor } from "../db/sql";
 import { PROJECT_LIMITS, utf8Bytes } from "./rules";
 
 export interface ProjectFile {
@@ -39,13 +40,10 @@ export function listProjects(
   limit: number,
   after?: string,
 ): Promise<ProjectRow[]> {
-  const olderThanCursor = after
-    ? sql`(${projects.createdAt}, ${projects.id}) < (select created_at, id from projects where id = ${after}::uuid and owner_id = ${ownerId})`
-    : undefined;
   return db
     .select()
     .from(projects)
-    .where(and(eq(projects.ownerId, ownerId), olderThanCursor))
+    .where(and(eq(projects.ownerId, ownerId), afterCursor(projects, ownerId, after)))
     .orderBy(desc(projects.createdAt), desc(projects.id))
     .limit(limit);
 }
