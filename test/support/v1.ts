@@ -24,9 +24,15 @@ export async function issueKey(
   return { id, key, ownerId };
 }
 
-let ipCounter = 0;
-/** A client address of its own for each caller, so the failed-auth limit of one never hides another. */
-export const freshIp = () => `198.51.${Math.floor(++ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`;
+/**
+ * A client address of its own for each caller (a random IPv6 /64 in the documentation range, only
+ * ever a header value), so no caller's failed-auth count — in this file or another run within the
+ * minute — is seen by another.
+ */
+export function freshIp(): string {
+  const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+  return `2001:db8:${(a ?? 0).toString(16)}:${(b ?? 0).toString(16)}::1`;
+}
 
 export interface CallOptions {
   method?: string;

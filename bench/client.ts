@@ -1,0 +1,116 @@
+/** What the bench says to the running stack: the Worker's HTTP API and the local servers' controls. */
+import type { LocalStack } from "../scripts/local/stack";
+
+export interface CreatedKey {
+  id: string;
+  key: string;
+  rateLimit: number;
+}
+
+type Stack = Pick<LocalStack, "url" | "neonUrl" | "upstashUrl" | "upstashToken">;
+
+const TIMEOUT_MS = 15_000;
+
+async function expectStatus(response: Response, status: number, what: string): Promise<Response> {
+  if (response.status !== status) {
+    throw new Error(`${what}: expected ${status}, got ${response.status} ${await response.text()}`);
+  }
+  return response;
+}
+
+export class BenchClient {
+  constructor(private readonly stack: Stack) {}
+
+  get url(): string {
+    return this.stack.url;
+  }
+
+  /** POST /dev/session (ENVIRONMENT=development, loopback host): a session token for any user id. */
+  async session(userId: string): Promise<string> {
+    const response = await fetch(`${this.stack.url}/dev/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ userId }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    await expectStatus(response, 200, "POST /dev/session");
+    return ((await response.json()) as { token: string }).token;
+  }
+
+  createKeyRequest(session: string, name: string, rateLimit: number): Promise<Response> {
+    return fetch(`${this.stack.url}/api/keys`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${session}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name, permissions: ["projects:read"], rateLimit }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  }
+
+  async createKey(session: string, name: string, rateLimit: number): Promise<CreatedKey> {
+    const response = await expectStatus(
+      await this.createKeyRequest(session, name, rateLimit),
+      201,
+      "POST /api/keys",
+    );
+    const body = (await response.json()) as { id: string; key: string; rateLimit: number };
+    return { id: body.id, key: body.key, rateLimit: body.rateLimit };
+  }
+
+  deleteKeyRequest(session: string, id: string): Promise<Response> {
+    return fetch(`${this.stack.url}/api/keys/${id}`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${session}` },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  }
+
+  saveProviderKeyRequest(session: string, provider: string, apiKey: string): Promise<Response> {
+    return fetch(`${this.stack.url}/api/provider-keys/${provider}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${session}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ apiKey }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  }
+
+  /** GET /v1/key with this Authorization value; the body is read so the connection is reusable. */
+  async callV1(authorization: string | null, path = "/v1/key"): Promise<number> {
+    const response = await fetch(`${this.stack.url}${path}`, {
+      headers: authorization === null ? {} : { Authorization: authorization },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  /** One Redis command through the local Upstash REST server (counted there: call outside a measurement). */
+  async redis(command: (string | number)[]): Promise<unknown> {
+    const response = await fetch(this.stack.upstashUrl, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${this.stack.upstashToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify(command),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    await expectStatus(response, 200, `Upstash ${command[0]}`);
+    return ((await response.json()) as { result: unknown }).result;
+  }
+
+  /** Closes the last-used gate of a key (the Worker's once-a-minute `last_used_at` write) for `seconds`. */
+  async closeLastUsedGate(keyId: string, seconds = 60): Promise<void> {
+    await this.redis(["SET", `vk:lu:${keyId}`, 1, "EX", seconds]);
+  }
+
+  async openLastUsedGate(keyId: string): Promise<void> {
+    await this.redis(["DEL", `vk:lu:${keyId}`]);
+  }
+
+  /** Requests served so far by a local protocol server (WebSocket connections included, command tallies not). */
+  async requestTotal(server: "neon" | "upstash"): Promise<number> {
+    const base = server === "neon" ? this.stack.neonUrl : this.stack.upstashUrl;
+    const response = await fetch(`${base}/__local/counts`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const counts = (await response.json()) as Record<string, number>;
+    return Object.entries(counts)
+      .filter(([name]) => name !== "commands")
+      .reduce((sum, [, n]) => sum + n, 0);
+  }
+}

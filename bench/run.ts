@@ -1,0 +1,216 @@
+/**
+ * `npm run bench`: starts the local stack, measures, prints a table, writes bench/results.json.
+ * `npm run bench -- --write-docs` also puts the tables into docs/PERFORMANCE.md (method: that file).
+ *
+ * Never part of `npm test`, no thresholds: it reports. Everything it sends goes to 127.0.0.1, and
+ * every loop in it is bounded in count and time; a watchdog ends the run if it overruns.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import pg from "pg";
+import { RespClient } from "../scripts/local/resp";
+import {
+  createLocalStack,
+  type LocalStack,
+  type PostgresSource,
+  type RedisSource,
+} from "../scripts/local/stack";
+import { assertLoopbackUrl, withDatabase } from "../scripts/local/stores";
+import { baseUrlsFor, startFakeProviders } from "../test/setup/fake-providers";
+import { BenchClient } from "./client";
+import { envelope, hotPath } from "./cpu";
+import { compareLoad } from "./e2e";
+import { limiterAccuracy } from "./limiter";
+import { type BenchResults, renderMarkdown, replaceDocsBlock } from "./report";
+import { measureRoundTrips } from "./round-trips";
+
+const RESULTS_FILE = "bench/results.json";
+const DOCS_FILE = "docs/PERFORMANCE.md";
+const WATCHDOG_MS = 12 * 60_000;
+const say = (line: string) => console.log(`[bench] ${line}`);
+
+const cleanups: (() => Promise<unknown>)[] = [];
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0)
+    await cleanups
+      .pop()?.()
+      .catch((e: unknown) => say(`cleanup: ${String(e)}`));
+}
+
+async function reachablePostgres(adminUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function reachableRedis(url: string): Promise<boolean> {
+  try {
+    await (await RespClient.connect(url, { connectTimeoutMs: 1000 })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The machine's Postgres and Redis when they answer (a fresh database, dropped afterwards; an empty
+ * claimed logical database, emptied afterwards), else an in-memory PGlite and a private redis-server.
+ */
+async function chooseStores(
+  runId: string,
+): Promise<{ postgres: PostgresSource; redis: RedisSource; label: BenchResults["stores"] }> {
+  const adminUrl = withDatabase(
+    assertLoopbackUrl(
+      process.env.LOCAL_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
+      "LOCAL_DATABASE_URL",
+    ).toString(),
+    "postgres",
+  );
+  const redisUrl = assertLoopbackUrl(
+    process.env.LOCAL_REDIS_URL || "redis://127.0.0.1:6379",
+    "LOCAL_REDIS_URL",
+  ).toString();
+  const [pgUp, redisUp] = await Promise.all([reachablePostgres(adminUrl), reachableRedis(redisUrl)]);
+  const host = (url: string) => new URL(url).host;
+  return {
+    postgres: pgUp ? { kind: "fresh", adminUrl, name: runId } : { kind: "pglite" },
+    redis: redisUp ? { kind: "claim", url: redisUrl, runId } : { kind: "redis-server" },
+    label: {
+      postgres: pgUp ? `PostgreSQL at ${host(adminUrl)} (fresh database)` : "PGlite in memory (fallback)",
+      redis: redisUp
+        ? `Redis at ${host(redisUrl)} (claimed logical database)`
+        : "private redis-server (fallback)",
+    },
+  };
+}
+
+function wranglerVersion(): string {
+  try {
+    return (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string })
+      .version;
+  } catch {
+    return "?";
+  }
+}
+
+async function main(): Promise<void> {
+  const writeDocs = process.argv.includes("--write-docs");
+  const startedAt = new Date();
+  const loadAverageAtStart = os.loadavg();
+
+  say("hot-path CPU (Node WebCrypto) …");
+  const hot = await hotPath();
+  say("provider-key envelope seal/open …");
+  const env = await envelope();
+
+  const runId = `vk_bench_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  const stores = await chooseStores(runId);
+  say(`stores: ${stores.label.postgres}; ${stores.label.redis}`);
+  const providers = await startFakeProviders();
+  cleanups.push(() => providers.close());
+  const secret = () => randomBytes(32).toString("base64");
+  // The Worker logs `upstash_unavailable` when an Upstash call fails (500 ms deadline): its breaker
+  // then skips Upstash for 5 s and the limit fails open (DESIGN §4). Counted to explain the figures.
+  let upstashTimeouts = 0;
+  const run = createLocalStack({
+    postgres: stores.postgres,
+    redis: stores.redis,
+    output: "quiet",
+    vars: {
+      ENVIRONMENT: "development",
+      SESSION_SECRET: secret(),
+      PROVIDER_KEYS_MASTER_KEYS: `1:${secret()}`,
+      PROVIDER_BASE_URLS: JSON.stringify(baseUrlsFor(providers.url)),
+    },
+    // Nothing leaves this machine: no request.cf download, no telemetry.
+    onOutput: (line) => {
+      if (line.includes('"event":"upstash_unavailable"')) upstashTimeouts++;
+    },
+    log: (line) => say(line),
+  });
+  cleanups.push(() => run.stop());
+  say("starting the local stack (wrangler dev) …");
+  const stack: LocalStack = await run.start();
+  say(`Worker at ${stack.url}`);
+  const client = new BenchClient(stack);
+  const providerRequests = async () =>
+    ((await (await fetch(`${providers.url}/__fake/requests`)).json()) as unknown[]).length;
+
+  try {
+    say("round trips per request …");
+    const roundTrips = await measureRoundTrips(client, providerRequests);
+    say("end to end with autocannon …");
+    const load = await compareLoad(client, {
+      connections: 10,
+      durationSeconds: 10,
+      repetitions: 3,
+      warmupSeconds: 3,
+      upstashTimeouts: () => upstashTimeouts,
+      log: say,
+    });
+    say("limiter accuracy …");
+    const limiter = await limiterAccuracy(client, () => upstashTimeouts);
+
+    const results: BenchResults = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model.trim() ?? "?",
+        node: process.versions.node,
+        wrangler: wranglerVersion(),
+        loadAverageAtStart,
+        loadAverageAtEnd: os.loadavg(),
+      },
+      stores: stores.label,
+      roundTrips,
+      hotPath: hot,
+      envelope: env,
+      load,
+      limiter,
+    };
+    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    const markdown = renderMarkdown(results);
+    console.log(`\n${markdown}\n`);
+    say(`wrote ${RESULTS_FILE}`);
+    if (writeDocs) {
+      writeFileSync(DOCS_FILE, replaceDocsBlock(readFileSync(DOCS_FILE, "utf8"), markdown));
+      say(`updated ${DOCS_FILE}`);
+    }
+  } catch (error) {
+    console.error(
+      `[bench] wrangler's last lines:\n${stack.recentOutput().split("\n").slice(-20).join("\n")}`,
+    );
+    throw error;
+  }
+}
+
+const watchdog = setTimeout(() => {
+  say(`gave up after ${WATCHDOG_MS / 60_000} minutes`);
+  void cleanUp().finally(() => process.exit(1));
+}, WATCHDOG_MS);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+main()
+  .then(async () => {
+    await cleanUp();
+    clearTimeout(watchdog);
+    process.exit(0);
+  })
+  .catch(async (error: unknown) => {
+    console.error(`[bench] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cleanUp();
+    process.exit(1);
+  });
