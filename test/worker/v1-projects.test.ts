@@ -1,9 +1,15 @@
 /** Projects, files, deployments and export through /v1 (DESIGN §9). */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import { deployments } from "../../src/db/schema";
 import { PERMISSIONS } from "../../src/domain/permissions";
 import { PROJECT_LIMITS } from "../../src/projects/rules";
 import { expectProblem, newUserId } from "../support/http";
+import { db } from "../support/stores";
 import { issueKey, v1 } from "../support/v1";
 
 interface Project {
@@ -212,5 +218,51 @@ describe("deployments", () => {
       "not_found",
     );
     await expectProblem(await v1(key, `/v1/projects/${project.id}/deployments/nope`), 404, "not_found");
+  });
+});
+
+describe("deployments on DEPLOY_QUEUE", () => {
+  /** A Queue binding that records what is sent (or fails): the platform's queue is not part of the local stack. */
+  function recordingQueue(fail = false) {
+    const sent: unknown[] = [];
+    const queue = {
+      send: async (message: unknown) => {
+        if (fail) throw new Error("queue unavailable");
+        sent.push(message);
+      },
+    } as unknown as Queue;
+    return { queue, sent };
+  }
+
+  async function deployWith(queue: Queue) {
+    const ownerId = newUserId();
+    const key = (await issueKey(ownerId, [...PERMISSIONS], { rateLimit: 1000 })).key;
+    const project = await newProject(key);
+    const request = new Request(`https://keys.vulk.test/v1/projects/${project.id}/deployments`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "CF-Connecting-IP": "2001:db8:dead:beef::1" },
+    });
+    const ctx = createExecutionContext();
+    const response = await app.fetch(request, { ...env, DEPLOY_QUEUE: queue }, ctx);
+    await waitOnExecutionContext(ctx);
+    return { response, project, ownerId, key };
+  }
+
+  it("sends {deploymentId, projectId, ownerId} when the queue is bound", async () => {
+    const { queue, sent } = recordingQueue();
+    const { response, project, ownerId } = await deployWith(queue);
+    expect(response.status).toBe(202);
+    const deployment = (await response.json()) as { id: string };
+    expect(sent).toEqual([{ deploymentId: deployment.id, projectId: project.id, ownerId }]);
+  });
+
+  it("a queue that refuses the message → 503, and the deployment is marked failed", async () => {
+    const { queue } = recordingQueue(true);
+    const { response, project, key } = await deployWith(queue);
+    await expectProblem(response, 503, "service_unavailable");
+    const rows = await db().select().from(deployments).where(eq(deployments.projectId, project.id));
+    expect(rows.map((r) => r.status)).toEqual(["failed"]);
+    // The key check and the project are fine: the refusal is the queue's alone.
+    expect((await v1(key, `/v1/projects/${project.id}`)).status).toBe(200);
   });
 });
