@@ -79,3 +79,20 @@ export function decide({ key, limit, required, nowMs }: DecisionInput): Verdict 
   }
   return { allow: true, key, rate: limit.rate };
 }
+
+/**
+ * The limiter's answer, restated at the key's current limit. A changed key is re-read only once its
+ * marker shows the change — by then this request was already counted under the old limit. The
+ * window's count is the same; only the verdict and what remains change. Over the old limit the
+ * count is unknown beyond it, so the request stays refused.
+ */
+export function atCurrentLimit(
+  answer: { success: boolean; remaining: number },
+  askedLimit: number,
+  currentLimit: number,
+): { success: boolean; remaining: number } {
+  if (askedLimit === currentLimit) return { success: answer.success, remaining: answer.remaining };
+  if (!answer.success) return { success: false, remaining: 0 };
+  const used = askedLimit - answer.remaining;
+  return { success: used <= currentLimit, remaining: Math.max(0, currentLimit - used) };
+}

@@ -17,7 +17,7 @@ import type { Logger } from "../observability/logger";
 import { createRedis } from "../redis/client";
 import { clientBucket } from "./client-bucket";
 import { presentedKey } from "./credential";
-import { decide, type KeyFacts, keyStatus, type Verdict } from "./decision";
+import { atCurrentLimit, decide, type KeyFacts, keyStatus, type Verdict } from "./decision";
 import {
   blockedClients,
   type CacheEntry,
@@ -160,9 +160,10 @@ class VerifyRun {
     }
 
     const facts = factsOf(row, hash);
+    const limit = atCurrentLimit(answer.limit, answer.askedLimit, row.rateLimit);
     const verdict = decide({
       key: facts,
-      limit: { success: answer.limit.success, rate: this.keyRate(row, answer.limit) },
+      limit: { success: limit.success, rate: this.keyRate(row, { ...limit, reset: answer.limit.reset }) },
       required: this.request.required,
       nowMs: this.nowMs,
     });
@@ -185,7 +186,7 @@ class VerifyRun {
       this.redis.set(lastUsedGate(row.id), 1, { nx: true, ex: 60 }),
     ]);
     this.ctx.waitUntil(limit.pending);
-    return { limit, marker, gateOpened: gate === "OK" };
+    return { limit, askedLimit: row.rateLimit, marker, gateOpened: gate === "OK" };
   }
 
   private keyRate(row: KeyRow, limit: { remaining: number; reset: number }): RateState {

@@ -108,6 +108,18 @@ describe("revocation and changes are seen on the very next request", () => {
     expect(refused.headers.get("X-RateLimit-Limit")).toBe("20");
   });
 
+  it("a lowered limit applies to the very next request, counting what the window already used", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 60 });
+    startOfAWindow();
+    for (let i = 0; i < 5; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    expect((await asUser(key.ownerId, "PATCH", `/api/keys/${key.id}`, { rateLimit: 10 })).status).toBe(200);
+    const next = await v1(key.key, "/v1/key"); // counted under 60 before the re-read: the 6th of 10
+    expect(next.headers.get("X-RateLimit-Limit")).toBe("10");
+    expect(next.headers.get("X-RateLimit-Remaining")).toBe("4");
+    for (let i = 0; i < 4; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    await expectProblem(await v1(key.key, "/v1/key"), 429, "rate_limited");
+  });
+
   it("a marker lost from Redis makes the row be re-read and the marker restored", async () => {
     const key = await issueKey(newUserId(), ["projects:read"]);
     await v1(key.key, "/v1/key");
