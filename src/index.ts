@@ -1,7 +1,8 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { app } from "./app";
-import { type Config, type Env, loadConfig } from "./config/env";
+import { type Config, type Env, loadConfigOrLog } from "./config/env";
 import { createDb } from "./db/client";
+import { ApiError, problemResponse } from "./http/errors";
 import { createLogger, type Logger } from "./observability/logger";
 import { type RewrapProgress, rewrapBatch } from "./providers/rewrap";
 import { type ProviderFetchInit, type ProviderRoute, providerFetch, providerRoute } from "./rpc/providers";
@@ -54,12 +55,20 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     path: string,
     init?: ProviderFetchInit,
   ): Promise<Response> {
-    const { config, logger } = this.rpc("providerFetch");
-    return providerFetch(config, logger, ownerId, provider, path, init);
+    let context: { config: Config; logger: Logger };
+    try {
+      context = this.rpc("providerFetch");
+    } catch {
+      return problemResponse(new ApiError("service_unavailable"), crypto.randomUUID());
+    }
+    return providerFetch(context.config, context.logger, ownerId, provider, path, init);
   }
 
+  /** Config and a logger for one RPC call. A configuration problem is logged by name, never sent to the caller. */
   private rpc(method: string): { config: Config; logger: Logger } {
     const logger = createLogger({ rpc: method, requestId: crypto.randomUUID() });
-    return { config: loadConfig(this.env), logger };
+    const config = loadConfigOrLog(this.env, logger);
+    if (!config) throw new Error("vulk-keys is not available right now");
+    return { config, logger };
   }
 }

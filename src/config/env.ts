@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../domain/providers";
+import type { Logger } from "../observability/logger";
 
 /** Every binding, secret and var the Worker reads (DESIGN §10). */
 export interface Env {
@@ -127,6 +128,20 @@ function decodeBase64(text: string): Uint8Array | undefined {
   try {
     return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
   } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `loadConfig` for an entry point: a problem is logged by the names involved (never their values)
+ * and `undefined` comes back, so the caller only ever learns that the service is unavailable.
+ */
+export function loadConfigOrLog(env: Env, logger: Logger): Config | undefined {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.log("error", "config_invalid", { problems: error.problems });
     return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ConfigError, loadConfig } from "../config/env";
-import { createLogger } from "../observability/logger";
+import { type Config, loadConfigOrLog } from "../config/env";
+import { createLogger, type Logger } from "../observability/logger";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 
@@ -33,15 +33,10 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
   };
 }
 
-function loadConfigOrFail(env: AppEnv["Bindings"], logger: ReturnType<typeof createLogger>) {
-  try {
-    return loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // The names go to the log; the caller only learns that the service is unavailable.
-    logger.log("error", "config_invalid", { problems: error.problems });
-    throw new ApiError("service_unavailable", "The service is not available right now.");
-  }
+function loadConfigOrFail(env: AppEnv["Bindings"], logger: Logger): Config {
+  const config = loadConfigOrLog(env, logger);
+  if (!config) throw new ApiError("service_unavailable", "The service is not available right now.");
+  return config;
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
