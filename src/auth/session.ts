@@ -1,3 +1,5 @@
+import { decodeBase64url, encodeBase64url } from "../lib/base64";
+
 /**
  * Dashboard session JWTs (DESIGN §7): HS256 only, `aud` = vulk-keys, `exp` required and at most
  * 24 h ahead, `sub` = the user id. Several secrets verify (rotation); the first one signs.
@@ -25,25 +27,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  try {
-    const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
-    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 function decodeJson(part: string): Record<string, unknown> | undefined {
-  const bytes = fromBase64url(part);
+  const bytes = decodeBase64url(part);
   if (!bytes) return undefined;
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
@@ -60,15 +45,15 @@ export async function signSession(
   secret: string,
   { nowSeconds = Math.floor(Date.now() / 1000), ttlSeconds = 12 * 3600 } = {},
 ): Promise<string> {
-  const header = base64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
+  const header = encodeBase64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
   const claims = { sub: userId, aud: SESSION_AUDIENCE, iat: nowSeconds, exp: nowSeconds + ttlSeconds };
-  const payload = base64url(encoder.encode(JSON.stringify(claims)));
+  const payload = encodeBase64url(encoder.encode(JSON.stringify(claims)));
   const signature = await crypto.subtle.sign(
     "HMAC",
     await hmacKey(secret),
     encoder.encode(`${header}.${payload}`),
   );
-  return `${header}.${payload}.${base64url(new Uint8Array(signature))}`;
+  return `${header}.${payload}.${encodeBase64url(new Uint8Array(signature))}`;
 }
 
 /** Verifies signature (constant time, via WebCrypto) and claims; the reason is for logs only. */
@@ -82,7 +67,7 @@ export async function verifySession(
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeJson(headerPart);
   if (header?.alg !== "HS256") return { ok: false, reason: "algorithm is not HS256" };
-  const signature = fromBase64url(signaturePart);
+  const signature = decodeBase64url(signaturePart);
   if (signature?.length !== 32) return { ok: false, reason: "bad signature" };
 
   const signed = encoder.encode(`${headerPart}.${payloadPart}`);

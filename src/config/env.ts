@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../domain/providers";
+import { decodeBase64 } from "../lib/base64";
 import type { Logger } from "../observability/logger";
 
 /** Every binding, secret and var the Worker reads (DESIGN §10). */
@@ -122,14 +123,6 @@ export function loadConfig(env: Env): Config {
   };
   cache.set(env, config);
   return config;
-}
-
-function decodeBase64(text: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
 }
 
 /**

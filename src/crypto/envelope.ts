@@ -4,6 +4,7 @@
  * a fresh 12-byte IV per seal, AAD binding the ciphertext to owner, provider and base URL.
  */
 import type { MasterKey } from "../config/env";
+import { decodeBase64url, encodeBase64url } from "../lib/base64";
 
 const INFO = new TextEncoder().encode("vulk-keys provider-key v1");
 const IV_BYTES = 12;
@@ -16,12 +17,11 @@ export interface SealContext {
   baseUrl: string | null;
 }
 
-/** Non-extractable AES keys, derived once per isolate per master-key version. */
-const derived = new Map<string, Promise<CryptoKey>>();
+/** Non-extractable AES keys, derived once per master key (config objects live as long as the isolate). */
+const derived = new WeakMap<MasterKey, Promise<CryptoKey>>();
 
 function aesKey(master: MasterKey): Promise<CryptoKey> {
-  const id = `${master.version}:${btoa(String.fromCharCode(...master.bytes))}`;
-  let key = derived.get(id);
+  let key = derived.get(master);
   if (!key) {
     key = crypto.subtle
       .importKey("raw", master.bytes, "HKDF", false, ["deriveKey"])
@@ -34,24 +34,13 @@ function aesKey(master: MasterKey): Promise<CryptoKey> {
           ["encrypt", "decrypt"],
         ),
       );
-    derived.set(id, key);
+    derived.set(master, key);
   }
   return key;
 }
 
 const aad = ({ ownerId, provider, baseUrl }: SealContext) =>
   new TextEncoder().encode(`${ownerId}\n${provider}\n${baseUrl ?? ""}`);
-
-function toBase64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-}
 
 /** Seals under the highest master-key version (masterKeys is sorted highest first). */
 export async function seal(
@@ -67,7 +56,7 @@ export async function seal(
     await aesKey(master),
     new TextEncoder().encode(plaintext),
   );
-  return `v${master.version}.${toBase64url(iv)}.${toBase64url(new Uint8Array(sealed))}`;
+  return `v${master.version}.${encodeBase64url(iv)}.${encodeBase64url(new Uint8Array(sealed))}`;
 }
 
 /** The version an envelope was sealed under, or `undefined` for a malformed one. */
@@ -88,13 +77,14 @@ export async function open(
   const match = ENVELOPE.exec(envelope);
   const master = match && masterKeys.find((k) => k.version === Number(match[1]));
   if (!match || !master) return null;
+  const iv = decodeBase64url(match[2] as string);
+  const sealed = decodeBase64url(match[3] as string);
+  if (iv?.length !== IV_BYTES || !sealed) return null;
   try {
-    const iv = fromBase64url(match[2] as string);
-    if (iv.length !== IV_BYTES) return null;
     const plain = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv, additionalData: aad(context) },
       await aesKey(master),
-      fromBase64url(match[3] as string),
+      sealed,
     );
     return new TextDecoder().decode(plain);
   } catch {

@@ -29,3 +29,6 @@ export function problemResponses(...statuses: number[]) {
     ]),
   );
 }
+
+/** A JSON request or response body of this schema, for route definitions. */
+export const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });

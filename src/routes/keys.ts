@@ -6,7 +6,7 @@ import { PERMISSIONS, RATE_LIMIT } from "../domain/permissions";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { PageQuerySchema, page, pageOf, UUID } from "../http/pagination";
-import { problemResponses } from "../http/schemas";
+import { json, problemResponses } from "../http/schemas";
 import { REVOKED_MARKER, writeMarkers } from "../keys/marker";
 import { KeyRecordSchema, normalisePermissions, toKeyRecord } from "../keys/records";
 import {
@@ -55,7 +55,6 @@ const CreatedKeySchema = KeyRecordSchema.extend({
 }).openapi("CreatedApiKey");
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }) });
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const guarded = { tags: ["API keys"], security: [{ session: [] }] };
 const AUTH_ERRORS = [401, 403, 429] as const;
 

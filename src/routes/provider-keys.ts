@@ -5,7 +5,7 @@ import { createDb } from "../db/client";
 import { PROVIDERS, type Provider } from "../domain/providers";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
-import { problemResponses } from "../http/schemas";
+import { json, problemResponses } from "../http/schemas";
 import { takeUserLimit } from "../limits/user-limits";
 import { isProvider } from "../providers/registry";
 import { checkSaveInput, providerCards, removeProviderKey, saveProviderKey } from "../providers/service";
@@ -39,7 +39,6 @@ const SaveSchema = z
 const ProviderParam = z.object({
   provider: z.string().openapi({ param: { name: "provider", in: "path" }, enum: [...PROVIDERS] }),
 });
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const guarded = { tags: ["Provider keys"], security: [{ session: [] }] };
 
 const routes = {

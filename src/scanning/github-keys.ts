@@ -4,6 +4,7 @@
  * Kept per isolate (plain data and CryptoKeys only; no I/O object crosses requests).
  */
 import { z } from "zod";
+import { decodeBase64 } from "../lib/base64";
 import type { Logger } from "../observability/logger";
 
 /** A fetched key list is used this long before it is fetched again. */
@@ -127,6 +128,7 @@ export async function loadPublicKeys(url: string, logger: Logger): Promise<Publi
 export async function importPemKey(pem: string): Promise<CryptoKey> {
   const match = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----/.exec(pem);
   if (!match?.[1]) throw new Error("not a PEM public key");
-  const der = Uint8Array.from(atob(match[1].replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+  const der = decodeBase64(match[1].replace(/\s+/g, ""));
+  if (!der) throw new Error("not a PEM public key");
   return crypto.subtle.importKey("spki", der, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
 }

@@ -4,6 +4,7 @@
  * `Github-Public-Key-Identifier`.
  */
 import { ApiError } from "../http/errors";
+import { decodeBase64 } from "../lib/base64";
 import type { Logger } from "../observability/logger";
 import { derToP1363 } from "./ecdsa-der";
 import { type GithubKeyring, KeysUnavailableError } from "./github-keys";
@@ -43,7 +44,7 @@ async function rejectionReason(
 ): Promise<string | null> {
   if (!identifier || !signature) return "missing_headers";
   if (!IDENTIFIER.test(identifier)) return "malformed_identifier";
-  const der = decodeBase64(signature);
+  const der = BASE64.test(signature) ? decodeBase64(signature) : undefined;
   const raw = der && derToP1363(der);
   if (!raw) return "malformed_signature";
   let key: CryptoKey | undefined;
@@ -57,13 +58,4 @@ async function rejectionReason(
   if (!key) return "unknown_identifier";
   const valid = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, raw, body);
   return valid ? null : "bad_signature";
-}
-
-function decodeBase64(text: string): Uint8Array | null {
-  if (!BASE64.test(text)) return null;
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
 }

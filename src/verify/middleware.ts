@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import type { Permission } from "../domain/permissions";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
-import { EXPOSED_RATE_HEADERS, rateLimitHeaders, WINDOW_SECONDS, windowEnd } from "./rate-headers";
+import { EXPOSED_RATE_HEADERS, rateLimitHeaders, unaskedRate } from "./rate-headers";
 import { FAILED_AUTH_LIMIT, verify } from "./verifier";
 
 /**
@@ -23,13 +23,7 @@ export function v1Surface(): MiddlewareHandler<AppEnv> {
     if (preflight) return preflight;
     const now = Date.now();
     // A request that never reached the key check (e.g. an unknown route) reports the client policy.
-    const rate = c.get("rate") ?? {
-      policy: "ip" as const,
-      limit: FAILED_AUTH_LIMIT,
-      remaining: FAILED_AUTH_LIMIT,
-      resetMs: windowEnd(now),
-      windowSeconds: WINDOW_SECONDS,
-    };
+    const rate = c.get("rate") ?? unaskedRate("ip", FAILED_AUTH_LIMIT, now);
     for (const [name, value] of Object.entries(rateLimitHeaders(rate, now, c.res.status === 429))) {
       c.res.headers.set(name, value);
     }

@@ -17,6 +17,11 @@ export function windowEnd(nowMs: number, windowSeconds = WINDOW_SECONDS): number
   return Math.floor(nowMs / w) * w + w;
 }
 
+/** Rate values when no limiter could be asked: the real limit and the window's real end; all of it remaining. */
+export function unaskedRate(policy: RateState["policy"], limit: number, nowMs: number): RateState {
+  return { policy, limit, remaining: limit, resetMs: windowEnd(nowMs), windowSeconds: WINDOW_SECONDS };
+}
+
 /** The rate-limit headers of DESIGN §6; `Retry-After` only on a 429. */
 export function rateLimitHeaders(state: RateState, nowMs: number, limited: boolean): Record<string, string> {
   const resetSeconds = Math.ceil(state.resetMs / 1000);

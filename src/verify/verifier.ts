@@ -28,7 +28,7 @@ import {
   UNKNOWN_TTL_MS,
   upstashBreaker,
 } from "./isolate-state";
-import { type RateState, WINDOW_SECONDS, windowEnd } from "./rate-headers";
+import { type RateState, unaskedRate, WINDOW_SECONDS, windowEnd } from "./rate-headers";
 
 /** Failed authentications allowed per client bucket per minute. */
 export const FAILED_AUTH_LIMIT = 30;
@@ -49,11 +49,6 @@ export interface VerifyContext {
   config: Config;
   logger: Logger;
   waitUntil: (promise: Promise<unknown>) => void;
-}
-
-/** Rate values when no limiter could be asked: the real limit, the window's real end. */
-function unaskedRate(policy: RateState["policy"], limit: number, nowMs: number): RateState {
-  return { policy, limit, remaining: limit, resetMs: windowEnd(nowMs), windowSeconds: WINDOW_SECONDS };
 }
 
 function denied(code: ErrorCode, detail: string, rate: RateState): Verdict {

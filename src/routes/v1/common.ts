@@ -20,7 +20,6 @@ export const keyCheckThenBody = (permission: Permission) => [
 export const v1Route = { security: [{ apiKey: [] }] };
 export const V1_ERRORS = [401, 403, 429, 503] as const;
 export const v1Problems = (...more: number[]) => problemResponses(...V1_ERRORS, ...more);
-export const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 
 export const ProjectIdParam = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),

@@ -2,8 +2,9 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { DEPLOYMENT_STATUSES, type DeploymentRow } from "../../db/schema";
 import type { AppEnv } from "../../http/app-env";
 import { ApiError } from "../../http/errors";
+import { json } from "../../http/schemas";
 import { createDeployment, findDeployment, setDeploymentStatus } from "../../projects/repository";
-import { dbOf, json, keyCheck, ownerOf, ProjectIdParam, resourceId, v1Problems, v1Route } from "./common";
+import { dbOf, keyCheck, ownerOf, ProjectIdParam, resourceId, v1Problems, v1Route } from "./common";
 
 const DeploymentSchema = z
   .object({

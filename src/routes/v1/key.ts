@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../../domain/permissions";
 import type { AppEnv } from "../../http/app-env";
-import { json, keyCheck, v1Problems, v1Route } from "./common";
+import { json } from "../../http/schemas";
+import { keyCheck, v1Problems, v1Route } from "./common";
 
 const CallingKeySchema = z
   .object({

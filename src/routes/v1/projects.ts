@@ -3,12 +3,12 @@ import type { ProjectRow } from "../../db/schema";
 import type { AppEnv } from "../../http/app-env";
 import { ApiError } from "../../http/errors";
 import { PageQuerySchema, page, pageOf } from "../../http/pagination";
+import { json } from "../../http/schemas";
 import { createProject, findProject, listProjects, putFile, updateProject } from "../../projects/repository";
-import { filesProblem, PROJECT_LIMITS, pathProblem } from "../../projects/rules";
+import { filesProblem, PROJECT_LIMITS, pathProblem, utf8Bytes } from "../../projects/rules";
 import { zipFiles } from "../../projects/zip";
 import {
   dbOf,
-  json,
   keyCheck,
   keyCheckThenBody,
   ownerOf,
@@ -202,8 +202,7 @@ export function registerV1Projects(app: OpenAPIHono<AppEnv>): void {
         `A project holds at most ${PROJECT_LIMITS.files} files and ${PROJECT_LIMITS.projectBytes} bytes.`,
       );
     }
-    const size = new TextEncoder().encode(content).length;
-    return c.json({ path: params.path, size }, result === "created" ? 201 : 200);
+    return c.json({ path: params.path, size: utf8Bytes(content) }, result === "created" ? 201 : 200);
   });
 
   app.openapi(routes.export, async (c) => {
