@@ -5,6 +5,8 @@ import { baseUrlsFor } from "./test/setup/fake-providers";
 import "./test/support/test-stack";
 
 const GLOBAL_SETUP = "./test/setup/global-setup.ts";
+/** The name @cloudflare/vitest-plugin gives the Worker under test in the "worker" project. */
+const RUNNER_WORKER = "vitest-plugin-runner-worker";
 const secret = (bytes = 32) => randomBytes(bytes).toString("base64");
 
 export default defineConfig({
@@ -37,6 +39,17 @@ export default defineConfig({
                   PROVIDER_BASE_URLS: JSON.stringify(baseUrlsFor(stack.fakeProvidersUrl)),
                   GITHUB_SCANNING_KEYS_URL: `${stack.fixtureUrl}/github/secret-scanning-keys`,
                 },
+                // A second Worker bound to this one, as other VULK Workers are (test/worker/rpc-binding.test.ts).
+                serviceBindings: { RPC_CALLER: "rpc-caller" },
+                workers: [
+                  {
+                    name: "rpc-caller",
+                    modules: true,
+                    scriptPath: "./test/setup/rpc-caller.js",
+                    compatibilityDate: "2026-11-01",
+                    serviceBindings: { KEYS: { name: RUNNER_WORKER } },
+                  },
+                ],
               },
             };
           }),

@@ -1,5 +1,6 @@
 /** What the bench says to the running stack: the Worker's HTTP API and the local servers' controls. */
 import type { LocalStack } from "../scripts/local/stack";
+import { lastUsedGateKey } from "../src/keys/keyspace";
 
 export interface CreatedKey {
   id: string;
@@ -97,11 +98,11 @@ export class BenchClient {
 
   /** Closes the last-used gate of a key (the Worker's once-a-minute `last_used_at` write) for `seconds`. */
   async closeLastUsedGate(keyId: string, seconds = 60): Promise<void> {
-    await this.redis(["SET", `vk:lu:${keyId}`, 1, "EX", seconds]);
+    await this.redis(["SET", lastUsedGateKey(keyId), 1, "EX", seconds]);
   }
 
   async openLastUsedGate(keyId: string): Promise<void> {
-    await this.redis(["DEL", `vk:lu:${keyId}`]);
+    await this.redis(["DEL", lastUsedGateKey(keyId)]);
   }
 
   /** Requests served so far by a local protocol server (WebSocket connections included, command tallies not). */

@@ -1,17 +1,23 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { app } from "./app";
-import { type Config, type Env, loadConfigOrLog } from "./config/env";
-import { createDb } from "./db/client";
+import type { Env } from "./config/env";
 import { ApiError, problemResponse } from "./http/errors";
-import { createLogger, type Logger } from "./observability/logger";
 import { type RewrapProgress, rewrapBatch } from "./providers/rewrap";
+import { type RpcFailure, runRpc } from "./rpc/contract";
 import { type ProviderFetchInit, type ProviderRoute, providerFetch, providerRoute } from "./rpc/providers";
 import { type RevokeAllResult, revokeAllKeysOf } from "./rpc/revoke-all";
-import { type VerifyResult, verifyForRpc } from "./rpc/verify";
+import { type VerifyResult, verifyForRpc, verifyRefusal } from "./rpc/verify";
+
+export type { RpcFailure } from "./rpc/contract";
+export type { ProviderFetchInit, ProviderRoute } from "./rpc/providers";
+export type { RevokeAllResult } from "./rpc/revoke-all";
+export type { RpcRateLimit, VerifyResult } from "./rpc/verify";
+export type RewrapResult = ({ ok: true } & RewrapProgress) | RpcFailure;
 
 /**
  * The Worker. HTTP goes through the Hono app; other VULK Workers call the RPC methods below
- * through a service binding (the binding itself is their authentication).
+ * through a service binding (the binding itself is their authentication). Every method answers a
+ * result object — `ok: false` with a `code` on failure — and never throws (docs/DESIGN.md#rpc).
  */
 export default class VulkKeys extends WorkerEntrypoint<Env> {
   override fetch(request: Request): Promise<Response> {
@@ -20,8 +26,8 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
 
   /** Checks a public API key (and optionally one permission), counting against the key's limit. */
   async verify(key: string, permission?: string): Promise<VerifyResult> {
-    const { config, logger } = this.rpc("verify");
-    return verifyForRpc(config, logger, (p) => this.ctx.waitUntil(p), key, permission);
+    const result = await this.call("verify", (ctx) => verifyForRpc(ctx, key, permission));
+    return "ratelimit" in result ? result : verifyRefusal(result.code, result.detail);
   }
 
   /** Cron Trigger: master-key rotation, one bounded batch per run. */
@@ -30,22 +36,21 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
   }
 
   /** One rotation batch on demand; `remaining` shows the progress. */
-  async rewrapProviderKeys(): Promise<RewrapProgress> {
-    const { config, logger } = this.rpc("rewrapProviderKeys");
-    return rewrapBatch(createDb(config), config, logger);
+  rewrapProviderKeys(): Promise<RewrapResult> {
+    return this.call("rewrapProviderKeys", async (ctx) => ({
+      ok: true as const,
+      ...(await rewrapBatch(ctx.stores.db, ctx.config, ctx.logger)),
+    }));
   }
 
   /** Revokes every active key of `ownerId` (account deletion or compromise). */
-  async revokeAllKeys(ownerId: string, reason = "revoke_all"): Promise<RevokeAllResult> {
-    const { config, logger } = this.rpc("revokeAllKeys");
-    if (typeof ownerId !== "string" || ownerId.length === 0) throw new TypeError("ownerId is required");
-    return revokeAllKeysOf(config, logger, ownerId, String(reason).slice(0, 200));
+  revokeAllKeys(ownerId: string, reason?: string): Promise<RevokeAllResult | RpcFailure> {
+    return this.call("revokeAllKeys", (ctx) => revokeAllKeysOf(ctx, ownerId, reason));
   }
 
   /** How this user's generation requests for `provider` are billed: their own key, credits, or blocked. */
-  async providerRoute(ownerId: string, provider: string): Promise<ProviderRoute> {
-    const { config } = this.rpc("providerRoute");
-    return providerRoute(config, ownerId, provider);
+  providerRoute(ownerId: string, provider: string): Promise<ProviderRoute | RpcFailure> {
+    return this.call("providerRoute", (ctx) => providerRoute(ctx, ownerId, provider));
   }
 
   /** Calls the user's provider with their key attached here; streams the answer back. Never throws. */
@@ -55,20 +60,15 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     path: string,
     init?: ProviderFetchInit,
   ): Promise<Response> {
-    let context: { config: Config; logger: Logger };
-    try {
-      context = this.rpc("providerFetch");
-    } catch {
-      return problemResponse(new ApiError("service_unavailable"), crypto.randomUUID());
-    }
-    return providerFetch(context.config, context.logger, ownerId, provider, path, init);
+    const result = await this.call("providerFetch", (ctx) =>
+      providerFetch(ctx, ownerId, provider, path, init),
+    );
+    return result instanceof Response
+      ? result
+      : problemResponse(new ApiError(result.code, result.detail), crypto.randomUUID());
   }
 
-  /** Config and a logger for one RPC call. A configuration problem is logged by name, never sent to the caller. */
-  private rpc(method: string): { config: Config; logger: Logger } {
-    const logger = createLogger({ rpc: method, requestId: crypto.randomUUID() });
-    const config = loadConfigOrLog(this.env, logger);
-    if (!config) throw new Error("vulk-keys is not available right now");
-    return { config, logger };
+  private call<T>(method: string, body: Parameters<typeof runRpc<T>>[1]): Promise<T | RpcFailure> {
+    return runRpc({ env: this.env, method, waitUntil: (p) => this.ctx.waitUntil(p) }, body);
   }
 }

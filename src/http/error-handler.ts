@@ -1,6 +1,6 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { isDatabaseUnavailable, sqlState } from "../db/errors";
+import { isDatabaseUnavailable } from "../db/errors";
 import type { AppEnv } from "./app-env";
 import { ApiError, type ErrorCode, problemResponse } from "./errors";
 
@@ -40,11 +40,6 @@ function toApiError(error: unknown): ApiError {
   }
   if (isDatabaseUnavailable(error)) {
     return new ApiError("service_unavailable", "The service is not available right now.", {
-      internal: error,
-    });
-  }
-  if (sqlState(error) === "23505") {
-    return new ApiError("conflict", "The request conflicts with the current state; retry it.", {
       internal: error,
     });
   }

@@ -4,12 +4,13 @@ import { type Config, loadConfigOrLog } from "../config/env";
 import { createLogger, type Logger } from "../observability/logger";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
+import { RequestStores } from "./stores";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Request body caps: dashboard calls are small; `/v1` carries project files (kept under Neon's 10 MiB request cap). */
 export const BODY_LIMITS = { api: 64 * 1024, v1: 8 * 1024 * 1024, scanningReport: 1024 * 1024 } as const;
 
-/** Request id, logger, checked config and one access-log line per request. */
+/** Request id, logger, checked config, the request's stores and one access-log line per request. */
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const incoming = c.req.header("X-Request-Id");
@@ -19,7 +20,9 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     c.set("logger", logger);
     const started = Date.now();
     try {
-      c.set("config", loadConfigOrFail(c.env, logger));
+      const config = loadConfigOrFail(c.env, logger);
+      c.set("config", config);
+      c.set("stores", new RequestStores(config));
       await next();
     } finally {
       c.header("X-Request-Id", requestId);

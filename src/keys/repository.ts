@@ -1,13 +1,18 @@
 /**
- * Public API key storage. Every write and its audit event are ONE statement (a CTE feeding the
- * audit insert), run in a `db.batch` (one transaction) with a typed read of the result.
+ * Public API key storage: every SQL statement about keys lives here — the dashboard's reads and
+ * writes, the key check's lookup by hash and last-used write, and the leak lookups and kills.
+ * Every write and its audit event are ONE statement (a CTE feeding the audit insert), run in a
+ * `db.batch` (one transaction) with a typed read of the result.
  */
-import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type Actor, type AuditAction, auditFrom } from "../audit/events";
 import type { Database } from "../db/client";
+import { sqlState } from "../db/errors";
 import { type ApiKeyRow, apiKeys } from "../db/schema";
 import { afterCursor, textArray, timestamptz } from "../db/sql";
 import type { Permission } from "../domain/permissions";
+import type { LeakKill, LeakMatch } from "./leaks";
+import { type MarkerValue, REVOKED_MARKER } from "./marker";
 
 /** At most this many active (not revoked) keys per owner. */
 export const MAX_ACTIVE_KEYS = 100;
@@ -31,6 +36,21 @@ export interface KeyChanges {
 const ownedKey = (ownerId: string, id: string) => and(eq(apiKeys.id, id), eq(apiKeys.ownerId, ownerId));
 
 /**
+ * A new secret's hash collided with a stored one (unique violation): with ≈190 bits of randomness
+ * this does not happen, but if it did the caller should retry rather than see a 500.
+ */
+export type Conflict = "conflict";
+
+async function orConflict<T>(write: Promise<T>): Promise<T | Conflict> {
+  try {
+    return await write;
+  } catch (error) {
+    if (sqlState(error) === "23505") return "conflict";
+    throw error;
+  }
+}
+
+/**
  * Inserts the key unless the owner already has MAX_ACTIVE_KEYS. The per-owner advisory lock makes
  * the count-and-insert atomic under concurrent creates (neon-http has no interactive transactions).
  */
@@ -38,19 +58,23 @@ export async function insertKey(
   db: Database,
   key: NewKey,
   actor: Actor,
-): Promise<ApiKeyRow | "limit_reached"> {
+): Promise<ApiKeyRow | "limit_reached" | Conflict> {
   const id = crypto.randomUUID();
-  const [, , [row]] = await db.batch([
-    db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`api_keys:${key.ownerId}`}, 0))`),
-    db.execute(sql`with k as (
+  const written = await orConflict(
+    db.batch([
+      db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`api_keys:${key.ownerId}`}, 0))`),
+      db.execute(sql`with k as (
         insert into api_keys (id, owner_id, name, start, hash, permissions, rate_limit, expires_at)
         select ${id}::uuid, ${key.ownerId}, ${key.name}, ${key.start}, ${key.hash}, ${textArray(key.permissions)},
                ${key.rateLimit}, ${timestamptz(key.expiresAt)}
         where (select count(*) from api_keys where owner_id = ${key.ownerId} and revoked_at is null) < ${MAX_ACTIVE_KEYS}
         returning id, owner_id)
       ${auditFrom(sql`k`, "key.created", actor, sql`k.id`, sql`k.owner_id`, { name: key.name, permissions: key.permissions, rateLimit: key.rateLimit })}`),
-    db.select().from(apiKeys).where(eq(apiKeys.id, id)),
-  ]);
+      db.select().from(apiKeys).where(eq(apiKeys.id, id)),
+    ]),
+  );
+  if (written === "conflict") return written;
+  const [, , [row]] = written;
   return row ?? "limit_reached";
 }
 
@@ -107,19 +131,18 @@ export async function rollKey(
   secret: { hash: string; start: string },
   graceSeconds: number,
   actor: Actor,
-): Promise<ApiKeyRow | undefined> {
+): Promise<ApiKeyRow | undefined | Conflict> {
   const set = sql`
     previous_hash = case when ${graceSeconds}::int > 0 then hash end,
     previous_expires_at = case when ${graceSeconds}::int > 0 then now() + make_interval(secs => ${graceSeconds}::int) end,
     hash = ${secret.hash},
     start = ${secret.start}`;
   const metadata = { gracePeriodSeconds: graceSeconds };
-  const { changed, row } = await changeActiveKey(db, ownerId, id, set, {
-    action: "key.rolled",
-    actor,
-    metadata,
-  });
-  return changed ? row : undefined;
+  const written = await orConflict(
+    changeActiveKey(db, ownerId, id, set, { action: "key.rolled", actor, metadata }),
+  );
+  if (written === "conflict") return written;
+  return written.changed ? written.row : undefined;
 }
 
 /**
@@ -181,4 +204,72 @@ export async function listKeys(
     .where(and(eq(apiKeys.ownerId, ownerId), isNull(apiKeys.revokedAt), afterCursor(apiKeys, ownerId, after)))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(limit);
+}
+
+/** The key check's lookup: the key whose current or previous secret has this hash. ONE query. */
+export async function findKeyByHash(db: Database, hash: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(or(eq(apiKeys.hash, hash), eq(apiKeys.previousHash, hash)));
+  return row;
+}
+
+/** Records that the key was used now (the key check calls it at most once a minute per key). */
+export async function touchLastUsed(db: Database, keyId: string): Promise<void> {
+  await db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, keyId));
+}
+
+/** Every key one of `hashes` belongs to (as current or previous secret): ONE query. */
+export async function findLeakMatches(db: Database, hashes: readonly string[]): Promise<LeakMatch[]> {
+  if (hashes.length === 0) return [];
+  const any = textArray(hashes);
+  return db
+    .select({
+      id: apiKeys.id,
+      hash: apiKeys.hash,
+      previousHash: apiKeys.previousHash,
+      version: apiKeys.version,
+      revoked: sql<boolean>`${apiKeys.revokedAt} is not null`,
+      previousInGrace: sql<boolean>`coalesce(${apiKeys.previousExpiresAt} > now(), false)`,
+    })
+    .from(apiKeys)
+    .where(sql`${apiKeys.hash} = any(${any}) or ${apiKeys.previousHash} = any(${any})`);
+}
+
+interface KilledRow extends Record<string, unknown> {
+  id: string;
+  version: number;
+  revoked: boolean;
+}
+
+/**
+ * Revokes keys and ends grace periods in one transaction, each with its audit event. A row changed
+ * meanwhile is skipped by its guard (already revoked; rolled again). Returns the markers to write.
+ */
+export async function killLeakedSecrets(
+  db: Database,
+  kills: readonly LeakKill[],
+  actor: Actor,
+): Promise<Map<string, MarkerValue>> {
+  const [first, ...rest] = kills.map((kill) => db.execute<KilledRow>(killStatement(kill, actor)));
+  if (!first) return new Map();
+  const results = await db.batch([first, ...rest]);
+  const rows = results.flatMap((result) => result.rows);
+  return new Map(rows.map((row) => [row.id, row.revoked ? REVOKED_MARKER : row.version]));
+}
+
+function killStatement(kill: LeakKill, actor: Actor) {
+  const metadata = { ...kill.metadata, secret: kill.kind === "revoke" ? "current" : "previous" };
+  // The previous secret's grace ends a minute in the past, so no clock skew between this database and
+  // a Worker can leave it usable; the hash stays, so a repeated report still finds the key.
+  const change =
+    kill.kind === "revoke"
+      ? sql`update api_keys set revoked_at = now(), version = version + 1, updated_at = now()
+          where id = ${kill.keyId}::uuid and revoked_at is null`
+      : sql`update api_keys set previous_expires_at = now() - interval '1 minute', version = version + 1, updated_at = now()
+          where id = ${kill.keyId}::uuid and previous_hash = ${kill.hash} and previous_expires_at > now() and revoked_at is null`;
+  return sql`with u as (${change} returning id, owner_id, version, revoked_at is not null as revoked),
+    a as (${auditFrom(sql`u`, "key.leaked", actor, sql`u.id`, sql`u.owner_id`, metadata)})
+    select id, version, revoked from u`;
 }

@@ -8,7 +8,6 @@ import { open, seal } from "../crypto/envelope";
 import type { Database } from "../db/client";
 import type { ProviderKeyRow } from "../db/schema";
 import type { Provider } from "../domain/providers";
-import { ApiError } from "../http/errors";
 import { checkProviderKey } from "./check";
 import { effectiveBaseUrl, PROVIDER_REGISTRY, type ProviderDefinition, providerDefinition } from "./registry";
 import {
@@ -86,36 +85,50 @@ export interface CheckedInput {
   baseUrl: string | null;
 }
 
-/** The credential a save would check, or a 400 — decided before anything is sent anywhere. */
-export function checkSaveInput(provider: Provider, input: SaveInput, config: Config): CheckedInput {
+/** Why a save was refused before anything was sent anywhere (the route answers 400). */
+export interface InputProblem {
+  code: "invalid_request" | "invalid_url";
+  detail: string;
+  field: "apiKey" | "baseUrl";
+  message: string;
+}
+
+export type InputCheck = { ok: true; input: CheckedInput } | ({ ok: false } & InputProblem);
+
+/** The credential a save would check — decided before anything is sent anywhere. */
+export function checkSaveInput(provider: Provider, input: SaveInput, config: Config): InputCheck {
   const definition = providerDefinition(provider);
   const key = input.apiKey ?? "";
+  const refuse = (problem: InputProblem): InputCheck => ({ ok: false, ...problem });
   if (definition.requiresKey && !key) {
-    throw new ApiError("invalid_request", `${definition.label} needs an API key.`, {
-      errors: [{ path: "apiKey", message: "is required" }],
-    });
+    const detail = `${definition.label} needs an API key.`;
+    return refuse({ code: "invalid_request", detail, field: "apiKey", message: "is required" });
   }
   if (definition.baseUrl !== null) {
-    if (input.baseUrl !== undefined) {
-      throw new ApiError("invalid_request", `${definition.label} uses its own URL.`, {
-        errors: [{ path: "baseUrl", message: "only Ollama and Custom take a URL" }],
-      });
-    }
-    return { provider, key, baseUrl: null };
+    if (input.baseUrl === undefined) return { ok: true, input: { provider, key, baseUrl: null } };
+    const detail = `${definition.label} uses its own URL.`;
+    return refuse({
+      code: "invalid_request",
+      detail,
+      field: "baseUrl",
+      message: "only Ollama and Custom take a URL",
+    });
   }
   if (!input.baseUrl) {
-    throw new ApiError("invalid_request", `${definition.label} needs the URL of your endpoint.`, {
-      errors: [{ path: "baseUrl", message: "is required" }],
-    });
+    const detail = `${definition.label} needs the URL of your endpoint.`;
+    return refuse({ code: "invalid_request", detail, field: "baseUrl", message: "is required" });
   }
   const checked = checkUserUrl(input.baseUrl, { allowLocalhost: config.environment === "development" });
   if (!checked.ok) {
-    throw new ApiError("invalid_url", `The URL ${checked.reason}.`, {
-      errors: [{ path: "baseUrl", message: checked.reason }],
-    });
+    const detail = `The URL ${checked.reason}.`;
+    return refuse({ code: "invalid_url", detail, field: "baseUrl", message: checked.reason });
   }
-  return { provider, key, baseUrl: checked.url };
+  return { ok: true, input: { provider, key, baseUrl: checked.url } };
 }
+
+export type SaveOutcome =
+  | { ok: true; card: ProviderCard }
+  | { ok: false; code: "provider_rejected_key" | "provider_unreachable"; detail: string };
 
 /**
  * Validates with the provider first; only an accepted key is sealed and stored. The whole credential
@@ -127,18 +140,17 @@ export async function saveProviderKey(
   ownerId: string,
   { provider, key, baseUrl }: CheckedInput,
   actor: Actor,
-): Promise<ProviderCard> {
+): Promise<SaveOutcome> {
   const definition = providerDefinition(provider);
   const target = effectiveBaseUrl(definition, config.providerBaseUrls, baseUrl) as string;
   const outcome = await checkProviderKey(definition, target, key);
   if (outcome.result === "rejected") {
-    throw new ApiError(
-      "provider_rejected_key",
-      `${definition.label} did not accept this key. Nothing was saved.`,
-    );
+    const detail = `${definition.label} did not accept this key. Nothing was saved.`;
+    return { ok: false, code: "provider_rejected_key", detail };
   }
   if (outcome.result === "unreachable") {
-    throw new ApiError("provider_unreachable", `${definition.label} ${outcome.reason}. Nothing was saved.`);
+    const detail = `${definition.label} ${outcome.reason}. Nothing was saved.`;
+    return { ok: false, code: "provider_unreachable", detail };
   }
   const ciphertext = await seal(key, { ownerId, provider, baseUrl }, config.masterKeys);
   const row = await upsertProviderKey(
@@ -148,7 +160,7 @@ export async function saveProviderKey(
     { ciphertext, hint: key ? hintOf(key) : null, baseUrl },
     actor,
   );
-  return card(definition, row, true);
+  return { ok: true, card: card(definition, row, true) };
 }
 
 export function removeProviderKey(

@@ -1,18 +1,21 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config/env";
 
-/** DESIGN §4 failure policy: Upstash calls time out after 500 ms, with no client retries. */
+/** Upstash calls time out after 500 ms, with no client retries (docs/DESIGN.md#failure-policy). */
 export const UPSTASH_TIMEOUT_MS = 500;
 
 /**
  * A Redis client for ONE request: I/O objects must not cross requests in Workers.
- * `retry: { retries: 0 }` is one attempt (`retry: false` would still make two); the timeout
- * needs the function form of `signal` so that it throws instead of faking a result.
+ * - `enableAutoPipelining`: commands issued in the same tick travel as one `/pipeline` request —
+ *   the key check's one-request promise rests on it, so it is set here, not left to a default.
+ * - `retry: { retries: 0 }` is one attempt (`retry: false` would still make two).
+ * - The timeout needs the function form of `signal`, so that it throws instead of faking a result.
  */
 export function createRedis(config: Config): Redis {
   return new Redis({
     url: config.redis.url,
     token: config.redis.token,
+    enableAutoPipelining: true,
     enableTelemetry: false,
     retry: { retries: 0 },
     signal: () => AbortSignal.timeout(UPSTASH_TIMEOUT_MS),

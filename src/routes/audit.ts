@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { AUDIT_ACTIONS } from "../audit/events";
 import { listAuditEvents } from "../audit/repository";
-import { createDb } from "../db/client";
 import type { AuditEventRow } from "../db/schema";
 import type { AppEnv } from "../http/app-env";
 import { PageQuerySchema, page, pageOf } from "../http/pagination";
@@ -54,7 +53,7 @@ function toAuditEvent(row: AuditEventRow): z.infer<typeof AuditEventSchema> {
 export function registerAuditRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const { cursor, limit } = c.req.valid("query");
-    const rows = await listAuditEvents(createDb(c.get("config")), c.get("session").userId, limit + 1, cursor);
+    const rows = await listAuditEvents(c.get("stores").db, c.get("session").userId, limit + 1, cursor);
     return c.json(page(rows, limit, toAuditEvent), 200);
   });
 }

@@ -1,10 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { createDb } from "../db/client";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { problemResponses } from "../http/schemas";
-import { createRedis } from "../redis/client";
 
 const CheckSchema = z.object({ ok: z.boolean(), ms: z.number() });
 const HealthSchema = z
@@ -35,10 +33,10 @@ async function timed(check: () => Promise<unknown>): Promise<{ ok: boolean; ms: 
 
 export function registerHealth(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const config = c.get("config");
+    const stores = c.get("stores");
     const [postgres, redis] = await Promise.all([
-      timed(() => createDb(config).execute(sql`select 1`)),
-      timed(() => createRedis(config).ping()),
+      timed(() => stores.db.execute(sql`select 1`)),
+      timed(() => stores.redis.ping()),
     ]);
     const checks = { postgres: { ok: postgres.ok, ms: postgres.ms }, redis: { ok: redis.ok, ms: redis.ms } };
     const failed = Object.entries(checks)

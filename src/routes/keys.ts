@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actorFromRequest } from "../audit/events";
-import { createDb } from "../db/client";
 import { PERMISSIONS, RATE_LIMIT } from "../domain/permissions";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
@@ -19,8 +18,7 @@ import {
   updateKey,
 } from "../keys/repository";
 import { generateKey, hashKey, keyStart } from "../keys/token";
-import { takeUserLimit } from "../limits/user-limits";
-import { createRedis } from "../redis/client";
+import { enforceUserLimit, propagateChange } from "./guards";
 
 const Name = z.string().trim().min(1).max(64);
 const Permissions = z.array(z.enum(PERMISSIONS)).min(1, "must name at least one permission");
@@ -132,10 +130,8 @@ function keyId(id: string): string {
   return id.toLowerCase();
 }
 
-function stores(c: Context<AppEnv>) {
-  const config = c.get("config");
-  return { db: createDb(config), redis: createRedis(config) };
-}
+/** A new secret's hash collided with a stored one: never seen, but a retry is the answer, not a 500. */
+const conflict = () => new ApiError("conflict", "The request conflicts with the current state; retry it.");
 
 const actor = (c: Context<AppEnv>) => actorFromRequest(c.get("session").userId, c.req.raw.headers);
 
@@ -146,10 +142,10 @@ async function newSecret() {
 
 export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(routes.create, async (c) => {
-    await takeUserLimit(c, "key-writes");
+    await enforceUserLimit(c, "key-writes");
     const body = c.req.valid("json");
     const ownerId = c.get("session").userId;
-    const { db, redis } = stores(c);
+    const { db, redis } = c.get("stores");
     const secret = await newSecret();
     const row = await insertKey(
       db,
@@ -167,57 +163,56 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     if (row === "limit_reached") {
       throw new ApiError("key_limit_reached", `At most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
     }
+    if (row === "conflict") throw conflict();
     // Best effort: the key must reach its owner even if Redis is down; a missing marker is re-set on first use.
-    await writeMarkers(redis, new Map([[row.id, row.version]]), c.get("logger")).catch(() => undefined);
+    await writeMarkers(redis, new Map([[row.id, row.version]]), c.get("logger"));
     c.header("Cache-Control", "no-store");
     return c.json({ ...toKeyRecord(row), key: secret.key }, 201);
   });
 
   app.openapi(routes.list, async (c) => {
     const { cursor, limit } = c.req.valid("query");
-    const rows = await listKeys(stores(c).db, c.get("session").userId, limit + 1, cursor);
+    const rows = await listKeys(c.get("stores").db, c.get("session").userId, limit + 1, cursor);
     return c.json(page(rows, limit, toKeyRecord), 200);
   });
 
   app.openapi(routes.get, async (c) => {
-    const row = await findKey(stores(c).db, c.get("session").userId, keyId(c.req.valid("param").id));
+    const row = await findKey(c.get("stores").db, c.get("session").userId, keyId(c.req.valid("param").id));
     if (!row) throw notFound();
     return c.json(toKeyRecord(row), 200);
   });
 
   app.openapi(routes.update, async (c) => {
     const id = keyId(c.req.valid("param").id);
-    await takeUserLimit(c, "key-writes");
+    await enforceUserLimit(c, "key-writes");
     const body = c.req.valid("json");
-    const { db, redis } = stores(c);
     const changes = { ...body, permissions: body.permissions && normalisePermissions(body.permissions) };
-    const row = await updateKey(db, c.get("session").userId, id, changes, actor(c));
+    const row = await updateKey(c.get("stores").db, c.get("session").userId, id, changes, actor(c));
     if (!row) throw notFound();
-    await writeMarkers(redis, new Map([[row.id, row.version]]), c.get("logger"));
+    await propagateChange(c, new Map([[row.id, row.version]]));
     return c.json(toKeyRecord(row), 200);
   });
 
   app.openapi(routes.roll, async (c) => {
     const id = keyId(c.req.valid("param").id);
-    await takeUserLimit(c, "key-writes");
+    await enforceUserLimit(c, "key-writes");
     const grace =
       (c.req.valid("json") as { gracePeriodSeconds?: number } | undefined)?.gracePeriodSeconds ?? 0;
-    const { db, redis } = stores(c);
     const secret = await newSecret();
-    const row = await rollKey(db, c.get("session").userId, id, secret, grace, actor(c));
+    const row = await rollKey(c.get("stores").db, c.get("session").userId, id, secret, grace, actor(c));
     if (!row) throw notFound();
-    await writeMarkers(redis, new Map([[row.id, row.version]]), c.get("logger"));
+    if (row === "conflict") throw conflict();
+    await propagateChange(c, new Map([[row.id, row.version]]));
     c.header("Cache-Control", "no-store");
     return c.json({ ...toKeyRecord(row), key: secret.key }, 200);
   });
 
   app.openapi(routes.revoke, async (c) => {
     const id = keyId(c.req.valid("param").id);
-    await takeUserLimit(c, "key-writes");
-    const { db, redis } = stores(c);
-    const row = await revokeKey(db, c.get("session").userId, id, actor(c));
+    await enforceUserLimit(c, "key-writes");
+    const row = await revokeKey(c.get("stores").db, c.get("session").userId, id, actor(c));
     if (!row) throw notFound();
-    await writeMarkers(redis, new Map([[row.id, REVOKED_MARKER]]), c.get("logger"));
+    await propagateChange(c, new Map([[row.id, REVOKED_MARKER]]));
     return c.body(null, 204);
   });
 }

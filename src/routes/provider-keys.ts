@@ -1,14 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actorFromRequest } from "../audit/events";
-import { createDb } from "../db/client";
 import { PROVIDERS, type Provider } from "../domain/providers";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { json, problemResponses } from "../http/schemas";
-import { takeUserLimit } from "../limits/user-limits";
 import { isProvider } from "../providers/registry";
 import { checkSaveInput, providerCards, removeProviderKey, saveProviderKey } from "../providers/service";
+import { enforceUserLimit } from "./guards";
 
 const ProviderCardSchema = z
   .object({
@@ -85,23 +84,29 @@ const actor = (c: Context<AppEnv>) => actorFromRequest(c.get("session").userId, 
 
 export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(routes.list, async (c) => {
-    const data = await providerCards(createDb(c.get("config")), c.get("config"), c.get("session").userId);
+    const data = await providerCards(c.get("stores").db, c.get("config"), c.get("session").userId);
     return c.json({ data }, 200);
   });
 
   app.openapi(routes.save, async (c) => {
     const config = c.get("config");
-    const input = checkSaveInput(providerParam(c.req.valid("param").provider), c.req.valid("json"), config);
+    const checked = checkSaveInput(providerParam(c.req.valid("param").provider), c.req.valid("json"), config);
+    if (!checked.ok) {
+      const errors = [{ path: checked.field, message: checked.message }];
+      throw new ApiError(checked.code, checked.detail, { errors });
+    }
     // Counted before the provider is asked: a save must not become a key-testing oracle.
-    await takeUserLimit(c, "provider-key-saves");
-    const saved = await saveProviderKey(createDb(config), config, c.get("session").userId, input, actor(c));
-    return c.json(saved, 200);
+    await enforceUserLimit(c, "provider-key-saves");
+    const userId = c.get("session").userId;
+    const saved = await saveProviderKey(c.get("stores").db, config, userId, checked.input, actor(c));
+    if (!saved.ok) throw new ApiError(saved.code, saved.detail);
+    return c.json(saved.card, 200);
   });
 
   app.openapi(routes.remove, async (c) => {
     const provider = providerParam(c.req.valid("param").provider);
-    await takeUserLimit(c, "key-writes");
-    await removeProviderKey(createDb(c.get("config")), c.get("session").userId, provider, actor(c));
+    await enforceUserLimit(c, "key-writes");
+    await removeProviderKey(c.get("stores").db, c.get("session").userId, provider, actor(c));
     return c.body(null, 204);
   });
 }

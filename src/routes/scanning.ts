@@ -1,15 +1,14 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { BODY_LIMITS, jsonBodyRules } from "../http/middleware";
 import { problemResponses } from "../http/schemas";
 import { fieldErrors } from "../http/validation";
-import { createRedis } from "../redis/client";
 import { githubKeyring } from "../scanning/github-keys";
 import { handleLeakReport } from "../scanning/handle-report";
 import { FeedbackSchema, type LeakReport, LeakReportSchema } from "../scanning/report";
-import { IDENTIFIER_HEADER, SIGNATURE_HEADER, verifyReportSignature } from "../scanning/signature";
+import { checkReportSignature, IDENTIFIER_HEADER, SIGNATURE_HEADER } from "../scanning/signature";
+import { propagateChange } from "./guards";
 
 const headerParameter = (name: string, description: string) => ({
   name,
@@ -71,21 +70,23 @@ export function registerScanningRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.register("SecretScanningReport", LeakReportSchema);
 
   app.openapi(route, async (c) => {
-    const config = c.get("config");
     const logger = c.get("logger");
     const body = new Uint8Array(await c.req.arrayBuffer());
-    await verifyReportSignature(
+    const signature = await checkReportSignature(
       { identifier: c.req.header(IDENTIFIER_HEADER), signature: c.req.header(SIGNATURE_HEADER), body },
-      githubKeyring(config.githubScanningKeysUrl),
+      githubKeyring(c.get("config").githubScanningKeysUrl),
       Date.now(),
       logger,
     );
+    if (signature === "rejected")
+      throw new ApiError("invalid_signature", "The report is not signed by GitHub.");
+    if (signature === "keys_unavailable") {
+      throw new ApiError("service_unavailable", "GitHub's signing keys are unavailable; try again later.");
+    }
     const report = parseReport(body);
-    const feedback = await handleLeakReport(report, {
-      db: createDb(config),
-      redis: createRedis(config),
-      logger,
-    });
+    const { feedback, markers } = await handleLeakReport(report, { db: c.get("stores").db, logger });
+    // On a 503 GitHub re-delivers the report, and the repeated report re-writes the markers.
+    await propagateChange(c, markers);
     return c.json(feedback, 200);
   });
 }

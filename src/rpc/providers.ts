@@ -1,20 +1,18 @@
 /**
- * Generation routing for other VULK Workers (DESIGN §8). The plaintext key never leaves this
- * Worker: `providerFetch` attaches it here and streams the provider's answer back.
+ * Generation routing for other VULK Workers (docs/DESIGN.md#provider-keys). The plaintext key never
+ * leaves this Worker: `providerFetch` attaches it here and streams the provider's answer back.
  */
-import type { Config } from "../config/env";
-import { createDb } from "../db/client";
 import { PROVIDERS, type Provider } from "../domain/providers";
 import { ApiError, problemResponse } from "../http/errors";
 import { hasControlCharacters } from "../lib/text";
-import type { Logger } from "../observability/logger";
 import { joinUrl } from "../providers/registry";
 import { credentialFor } from "../providers/service";
+import { failureOf, type RpcContext, type RpcFailure, rpcFailure, textArgument } from "./contract";
 
 export type ProviderRoute =
-  | { billing: "byom"; provider: Provider; keyHint: string | null }
-  | { billing: "credits"; provider: Provider }
-  | { billing: "blocked"; provider: Provider; code: "needs_reentry" };
+  | { ok: true; billing: "byom"; provider: Provider; keyHint: string | null }
+  | { ok: true; billing: "credits"; provider: Provider }
+  | { ok: true; billing: "blocked"; provider: Provider; code: "needs_reentry" };
 
 export interface ProviderFetchInit {
   method?: string;
@@ -32,12 +30,14 @@ const DROPPED_HEADERS = [
   "host",
 ];
 
-function asProvider(value: unknown): Provider {
-  if (typeof value !== "string" || !(PROVIDERS as readonly string[]).includes(value)) {
-    throw new ApiError("invalid_request", "Unknown provider.");
-  }
-  return value as Provider;
+function asProvider(value: unknown): Provider | undefined {
+  return typeof value === "string" && (PROVIDERS as readonly string[]).includes(value)
+    ? (value as Provider)
+    : undefined;
 }
+
+const UNKNOWN_PROVIDER = `Unknown provider; one of ${PROVIDERS.join(", ")}.`;
+const OWNER_REQUIRED = "ownerId must be a non-empty string.";
 
 /** Why an upstream path is refused, or null: relative, no scheme, no `//`, no `..` (also encoded). */
 export function upstreamPathProblem(path: string): string | null {
@@ -60,22 +60,26 @@ export function upstreamPathProblem(path: string): string | null {
 }
 
 export async function providerRoute(
-  config: Config,
+  ctx: RpcContext,
   ownerId: unknown,
   provider: unknown,
-): Promise<ProviderRoute> {
+): Promise<ProviderRoute | RpcFailure> {
   const id = asProvider(provider);
-  if (typeof ownerId !== "string" || !ownerId) throw new ApiError("invalid_request", "ownerId is required.");
-  const credential = await credentialFor(createDb(config), config, ownerId, id);
-  if (credential.kind === "usable") return { billing: "byom", provider: id, keyHint: credential.hint };
-  if (credential.kind === "needs_reentry") return { billing: "blocked", provider: id, code: "needs_reentry" };
-  return { billing: "credits", provider: id };
+  if (!id) return rpcFailure("invalid_request", UNKNOWN_PROVIDER);
+  const owner = textArgument(ownerId);
+  if (!owner) return rpcFailure("invalid_request", OWNER_REQUIRED);
+  const credential = await credentialFor(ctx.stores.db, ctx.config, owner, id);
+  if (credential.kind === "usable")
+    return { ok: true, billing: "byom", provider: id, keyHint: credential.hint };
+  if (credential.kind === "needs_reentry") {
+    return { ok: true, billing: "blocked", provider: id, code: "needs_reentry" };
+  }
+  return { ok: true, billing: "credits", provider: id };
 }
 
 /** Never throws: every refusal is a problem+json Response, and never the platform's key. */
 export async function providerFetch(
-  config: Config,
-  logger: Logger,
+  ctx: RpcContext,
   ownerId: unknown,
   provider: unknown,
   path: unknown,
@@ -84,11 +88,22 @@ export async function providerFetch(
   const requestId = crypto.randomUUID();
   try {
     const id = asProvider(provider);
-    if (typeof ownerId !== "string" || !ownerId)
-      throw new ApiError("invalid_request", "ownerId is required.");
+    if (!id) throw new ApiError("invalid_request", UNKNOWN_PROVIDER);
+    const owner = textArgument(ownerId);
+    if (!owner) throw new ApiError("invalid_request", OWNER_REQUIRED);
     const problem = upstreamPathProblem(path as string);
     if (problem) throw new ApiError("invalid_request", `The path ${problem}.`);
-    const credential = await credentialFor(createDb(config), config, ownerId, id);
+    const method = init?.method ?? "POST";
+    if (typeof method !== "string" || !/^[A-Z]{3,7}$/.test(method)) {
+      throw new ApiError("invalid_request", "init.method must be an HTTP method in upper case.");
+    }
+    let headers: Headers;
+    try {
+      headers = new Headers(init?.headers);
+    } catch {
+      throw new ApiError("invalid_request", "init.headers is not a valid list of headers.");
+    }
+    const credential = await credentialFor(ctx.stores.db, ctx.config, owner, id);
     if (credential.kind === "none")
       throw new ApiError("not_found", `No ${credential.definition.label} key is configured for this user.`);
     if (credential.kind === "needs_reentry") {
@@ -97,16 +112,15 @@ export async function providerFetch(
         `The ${credential.definition.label} key must be entered again in Settings.`,
       );
     }
-    const headers = new Headers(init.headers);
     for (const name of DROPPED_HEADERS) headers.delete(name);
     for (const [name, value] of Object.entries(credential.definition.authHeaders(credential.key)))
       headers.set(name, value);
     let upstream: Response;
     try {
       upstream = await fetch(joinUrl(credential.baseUrl, path as string), {
-        method: init.method ?? "POST",
+        method,
         headers,
-        body: init.body ?? null,
+        body: init?.body ?? null,
         redirect: "manual",
       });
     } catch (error) {
@@ -123,10 +137,7 @@ export async function providerFetch(
       headers: responseHeaders,
     });
   } catch (error) {
-    const apiError =
-      error instanceof ApiError ? error : new ApiError("internal_error", "An internal error occurred.");
-    if (apiError.status >= 500)
-      logger.log("error", "provider_fetch_failed", { error: apiError.options.internal ?? error });
-    return problemResponse(apiError, requestId);
+    const failure = failureOf(error, ctx.logger);
+    return problemResponse(new ApiError(failure.code, failure.detail), requestId);
   }
 }

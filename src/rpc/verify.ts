@@ -1,41 +1,61 @@
-import type { Config } from "../config/env";
 import { PERMISSIONS, type Permission } from "../domain/permissions";
 import type { ErrorCode } from "../http/errors";
-import type { Logger } from "../observability/logger";
+import type { RateState } from "../verify/rate-headers";
 import { verify } from "../verify/verifier";
+import type { RpcContext } from "./contract";
 
-export interface VerifyResult {
-  valid: boolean;
-  /** Why not, with the same codes as HTTP (`null` when valid). */
-  code: ErrorCode | null;
-  keyId: string | null;
-  ownerId: string | null;
-  permissions: Permission[];
-  /** `reset` in unix seconds. */
-  ratelimit: { limit: number; remaining: number; reset: number };
+/** `reset` in unix seconds. */
+export interface RpcRateLimit {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+export type VerifyResult =
+  | { ok: true; keyId: string; ownerId: string; permissions: Permission[]; ratelimit: RpcRateLimit }
+  | {
+      ok: false;
+      /** Why not, with the same codes as HTTP. */
+      code: ErrorCode;
+      detail: string;
+      /** Known when the key exists (e.g. `missing_permission`, `rate_limited`, `key_revoked`). */
+      keyId: string | null;
+      ownerId: string | null;
+      permissions: Permission[];
+      ratelimit: RpcRateLimit;
+    };
+
+const rpcRate = (rate: RateState): RpcRateLimit => ({
+  limit: rate.limit,
+  remaining: Math.max(0, rate.remaining),
+  reset: Math.ceil(rate.resetMs / 1000),
+});
+
+/** A refusal before any check ran (bad arguments, configuration). */
+export function verifyRefusal(code: ErrorCode, detail: string): VerifyResult {
+  return {
+    ok: false,
+    code,
+    detail,
+    keyId: null,
+    ownerId: null,
+    permissions: [],
+    ratelimit: { limit: 0, remaining: 0, reset: 0 },
+  };
 }
 
 /**
  * RPC `verify(key, permission?)`: the same check and the same counter as `/v1`. A trusted Worker
- * calls it, so no client IP applies; a bad permission name is simply not held.
+ * calls it, so no client IP applies; an unknown permission name is `invalid_request`.
  */
 export async function verifyForRpc(
-  config: Config,
-  logger: Logger,
-  waitUntil: (p: Promise<unknown>) => void,
+  ctx: RpcContext,
   key: unknown,
   permission: unknown,
 ): Promise<VerifyResult> {
   const required = permission === undefined || permission === null ? null : String(permission);
   if (required !== null && !(PERMISSIONS as readonly string[]).includes(required)) {
-    return {
-      valid: false,
-      code: "invalid_request",
-      keyId: null,
-      ownerId: null,
-      permissions: [],
-      ratelimit: { limit: 0, remaining: 0, reset: 0 },
-    };
+    return verifyRefusal("invalid_request", `Unknown permission; one of ${PERMISSIONS.join(", ")}.`);
   }
   const verdict = await verify(
     {
@@ -44,19 +64,21 @@ export async function verifyForRpc(
       clientIp: null,
       required: required as Permission | null,
     },
-    { config, logger, waitUntil },
+    { stores: ctx.stores, logger: ctx.logger, waitUntil: ctx.waitUntil },
   );
+  const ratelimit = rpcRate(verdict.rate);
+  if (verdict.allow) {
+    const { id, ownerId, permissions } = verdict.key;
+    return { ok: true, keyId: id, ownerId, permissions: [...permissions], ratelimit };
+  }
   const known = verdict.key;
   return {
-    valid: verdict.allow,
-    code: verdict.allow ? null : verdict.code,
+    ok: false,
+    code: verdict.code,
+    detail: verdict.detail,
     keyId: known?.id ?? null,
     ownerId: known?.ownerId ?? null,
     permissions: known ? [...known.permissions] : [],
-    ratelimit: {
-      limit: verdict.rate.limit,
-      remaining: Math.max(0, verdict.rate.remaining),
-      reset: Math.ceil(verdict.rate.resetMs / 1000),
-    },
+    ratelimit,
   };
 }

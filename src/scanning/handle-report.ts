@@ -1,19 +1,13 @@
 /**
  * A verified GitHub report → leaked keys killed → partner feedback. Checksums first (no database
- * work for a token that fails it), then ONE lookup for the whole report, one write batch, and the
- * markers written before we answer (DESIGN §4: 503 when they cannot be).
+ * work for a token that fails it), then ONE lookup for the whole report and one write batch; the
+ * route writes the markers before it answers (docs/DESIGN.md#marker-protocol).
  */
-import type { Redis } from "@upstash/redis/cloudflare";
 import { systemActor } from "../audit/events";
 import type { Database } from "../db/client";
-import {
-  deadKeyMarker,
-  findLeakMatches,
-  killLeakedSecrets,
-  type LeakVerdict,
-  leakVerdict,
-} from "../keys/leaks";
-import { type MarkerValue, writeMarkers } from "../keys/marker";
+import { deadKeyMarker, type LeakVerdict, leakVerdict } from "../keys/leaks";
+import type { MarkerValue } from "../keys/marker";
+import { findLeakMatches, killLeakedSecrets } from "../keys/repository";
 import { hashKey, parseKey } from "../keys/token";
 import type { Logger } from "../observability/logger";
 import { type CheckedToken, type Feedback, feedbackLabel, type LeakReport, planKills } from "./report";
@@ -22,14 +16,14 @@ export const SCANNING_ACTOR = systemActor("github-secret-scanning");
 
 export interface ReportStores {
   db: Database;
-  redis: Redis;
   logger: Logger;
 }
 
+/** The feedback for GitHub, and the markers the caller must write before it answers. */
 export async function handleLeakReport(
   report: LeakReport,
-  { db, redis, logger }: ReportStores,
-): Promise<Feedback> {
+  { db, logger }: ReportStores,
+): Promise<{ feedback: Feedback; markers: Map<string, MarkerValue> }> {
   const tokens = await Promise.all(report.map(checkToken));
   const plausible = [...new Set(tokens.filter((t) => t.plausible).map((t) => t.hash))];
   const matches = await findLeakMatches(db, plausible);
@@ -41,7 +35,6 @@ export async function handleLeakReport(
     if (verdict.kind === "already_dead") markers.set(verdict.key.id, deadKeyMarker(verdict.key));
   }
   for (const [id, marker] of await killLeakedSecrets(db, kills, SCANNING_ACTOR)) markers.set(id, marker);
-  await writeMarkers(redis, markers, logger);
 
   logger.log("info", "leak_report", {
     tokens: tokens.length,
@@ -49,11 +42,12 @@ export async function handleLeakReport(
     revokedKeyIds: kills.filter((k) => k.kind === "revoke").map((k) => k.keyId),
     previousSecretEndedKeyIds: kills.filter((k) => k.kind === "expire_previous").map((k) => k.keyId),
   });
-  return tokens.map((token) => ({
+  const feedback = tokens.map((token) => ({
     token_hash: token.hash,
     token_type: token.report.type,
     label: feedbackLabel(verdicts.get(token.hash)),
   }));
+  return { feedback, markers };
 }
 
 async function checkToken({ token, ...report }: LeakReport[number]): Promise<CheckedToken> {

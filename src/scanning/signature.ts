@@ -3,7 +3,6 @@
  * raw body bytes, base64 DER in `Github-Public-Key-Signature`, made with the published key named by
  * `Github-Public-Key-Identifier`.
  */
-import { ApiError } from "../http/errors";
 import { decodeBase64 } from "../lib/base64";
 import type { Logger } from "../observability/logger";
 import { derToP1363 } from "./ecdsa-der";
@@ -22,18 +21,24 @@ export interface SignedReport {
   body: Uint8Array;
 }
 
-/** Throws 401 `invalid_signature` unless GitHub signed `body`; 503 when GitHub's keys cannot be had. */
-export async function verifyReportSignature(
+/**
+ * `signed` when GitHub signed `body`; `rejected` (logged with the reason) when not; `keys_unavailable`
+ * when GitHub's keys cannot be had — GitHub retries a failed delivery, which beats refusing a genuine
+ * report for good.
+ */
+export type SignatureCheck = "signed" | "rejected" | "keys_unavailable";
+
+export async function checkReportSignature(
   report: SignedReport,
   keyring: GithubKeyring,
   nowMs: number,
   logger: Logger,
-): Promise<void> {
+): Promise<SignatureCheck> {
   const reason = await rejectionReason(report, keyring, nowMs, logger);
-  if (reason) {
-    logger.log("warn", "scanning_signature_rejected", { reason });
-    throw new ApiError("invalid_signature", "The report is not signed by GitHub.");
-  }
+  if (reason === null) return "signed";
+  if (reason === "keys_unavailable") return reason;
+  logger.log("warn", "scanning_signature_rejected", { reason });
+  return "rejected";
 }
 
 async function rejectionReason(
@@ -52,8 +57,7 @@ async function rejectionReason(
     key = await keyring.keyFor(identifier, nowMs, logger);
   } catch (error) {
     if (!(error instanceof KeysUnavailableError)) throw error;
-    // GitHub retries a delivery that failed: better than refusing a genuine report for good.
-    throw new ApiError("service_unavailable", "GitHub's signing keys are unavailable; try again later.");
+    return "keys_unavailable";
   }
   if (!key) return "unknown_identifier";
   const valid = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, raw, body);

@@ -1,5 +1,5 @@
 /**
- * The verdict on a /v1 request (DESIGN §4 step 5), as one pure function: given what is known about
+ * The verdict on a /v1 request (docs/DESIGN.md#the-key-check), as one pure function: given what is known about
  * the key, the limiter's answer, the permission the route needs and the time, allow or deny — and why.
  * Order: key (401) → limit (429) → permission (403).
  */
@@ -40,11 +40,25 @@ export function keyStatus(key: KeyFacts | null, nowMs: number): KeyStatus {
   return { ok: true };
 }
 
-const DETAILS: Partial<Record<ErrorCode, string>> = {
+/** What a refused caller is told for each authentication failure. */
+const DETAILS = {
+  missing_key: "Send the API key as Authorization: Bearer vk_sk_…",
+  malformed_key: "The API key is malformed.",
   invalid_key: "The API key is not valid.",
   key_revoked: "The API key has been revoked.",
   key_expired: "The API key has expired.",
-};
+} as const satisfies Partial<Record<ErrorCode, string>>;
+
+export type AuthFailure = keyof typeof DETAILS;
+
+/** A refusal with the caller-facing detail of its code. */
+export function authFailure(code: AuthFailure, rate: RateState, key?: KeyFacts): Verdict {
+  return { allow: false, code, detail: DETAILS[code], rate, ...(key ? { key } : {}) };
+}
+
+export function denied(code: ErrorCode, detail: string, rate: RateState): Verdict {
+  return { allow: false, code, detail, rate };
+}
 
 export interface DecisionInput {
   key: KeyFacts;
@@ -56,9 +70,7 @@ export interface DecisionInput {
 
 export function decide({ key, limit, required, nowMs }: DecisionInput): Verdict {
   const status = keyStatus(key, nowMs);
-  if (!status.ok) {
-    return { allow: false, code: status.code, detail: DETAILS[status.code] ?? "", rate: limit.rate, key };
-  }
+  if (!status.ok) return authFailure(status.code, limit.rate, key);
   if (!limit.success) {
     return {
       allow: false,

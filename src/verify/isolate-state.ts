@@ -58,7 +58,7 @@ export const keyCache = new BoundedMap<string, CacheEntry>(10_000);
 /** Failed-auth buckets known to be over their limit, until their window resets (unix ms). */
 export const blockedClients = new BoundedMap<string, number>(10_000);
 
-/** After an Upstash failure, Upstash is skipped for this long (DESIGN §4). */
+/** After an Upstash failure, Upstash is skipped for this long (docs/DESIGN.md#failure-policy). */
 export const BREAKER_OPEN_MS = 5_000;
 /** While Upstash is skipped, a cached key is trusted this long after its last confirmation. */
 export const UNCONFIRMED_TRUST_MS = 10_000;
@@ -73,6 +73,3 @@ export const upstashBreaker = {
     breakerOpenUntilMs = 0;
   },
 };
-
-/** The limiter's ephemeral cache: shared across requests on purpose (plain data). */
-export const limiterCache = new Map<string, number>();

@@ -3,8 +3,9 @@ import { cors } from "hono/cors";
 import type { Permission } from "../domain/permissions";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
+import { FAILED_AUTH_LIMIT } from "./failed-auth";
 import { EXPOSED_RATE_HEADERS, rateLimitHeaders, unaskedRate } from "./rate-headers";
-import { FAILED_AUTH_LIMIT, verify } from "./verifier";
+import { verify } from "./verifier";
 
 /**
  * Around every `/v1` request: CORS for any origin without credentials (a preflight needs no key),
@@ -40,7 +41,7 @@ export function requireKey(permission: Permission | null): MiddlewareHandler<App
         clientIp: c.req.header("CF-Connecting-IP") ?? "",
         required: permission,
       },
-      { config: c.get("config"), logger: c.get("logger"), waitUntil: (p) => c.executionCtx.waitUntil(p) },
+      { stores: c.get("stores"), logger: c.get("logger"), waitUntil: (p) => c.executionCtx.waitUntil(p) },
     );
     c.set("rate", verdict.rate);
     if (!verdict.allow) throw new ApiError(verdict.code, verdict.detail);

@@ -1,4 +1,6 @@
-/** A limiter's answer, normalised: what the §6 headers are made of. */
+import { WINDOW_SECONDS } from "../limits/sliding-window";
+
+/** A limiter's answer, normalised: what the rate-limit headers are made of. */
 export interface RateState {
   policy: "key" | "ip";
   limit: number;
@@ -8,8 +10,6 @@ export interface RateState {
   /** Window length in seconds. */
   windowSeconds: number;
 }
-
-export const WINDOW_SECONDS = 60;
 
 /** The end of the current epoch-aligned window: what the limiter reports, when it could not be asked. */
 export function windowEnd(nowMs: number, windowSeconds = WINDOW_SECONDS): number {
@@ -22,7 +22,21 @@ export function unaskedRate(policy: RateState["policy"], limit: number, nowMs: n
   return { policy, limit, remaining: limit, resetMs: windowEnd(nowMs), windowSeconds: WINDOW_SECONDS };
 }
 
-/** The rate-limit headers of DESIGN §6; `Retry-After` only on a 429. */
+/**
+ * A limiter's answer as rate state. A limiter that answered without a window (e.g. from a cache or
+ * after a timeout) still reports the real limit and the window's real end.
+ */
+export function answeredRate(
+  policy: RateState["policy"],
+  limit: number,
+  answer: { remaining: number; reset: number },
+  nowMs: number,
+): RateState {
+  const resetMs = answer.reset > 0 ? answer.reset : windowEnd(nowMs);
+  return { policy, limit, remaining: answer.remaining, resetMs, windowSeconds: WINDOW_SECONDS };
+}
+
+/** The rate-limit headers (docs/DESIGN.md#rate-limit-headers); `Retry-After` only on a 429. */
 export function rateLimitHeaders(state: RateState, nowMs: number, limited: boolean): Record<string, string> {
   const resetSeconds = Math.ceil(state.resetMs / 1000);
   const secondsLeft = Math.max(0, resetSeconds - Math.floor(nowMs / 1000));

@@ -1,40 +1,33 @@
 /**
- * The key check of every /v1 request and of RPC `verify` (DESIGN §4): gathers the inputs — the
- * per-isolate cache or one Neon row, then ONE Upstash request carrying the limit, the marker read
- * and the last-used gate — and applies the pure decision. I/O here, decisions in decision.ts.
+ * The key check of every /v1 request and of RPC `verify` (docs/DESIGN.md#the-key-check): gathers
+ * the inputs — the per-isolate cache or one Neon row, then ONE Upstash request carrying the limit,
+ * the marker read and the last-used gate — and applies the pure decision. I/O here, decisions in
+ * decision.ts, storage in keys/.
  */
-import { Ratelimit } from "@upstash/ratelimit";
-import type { Redis } from "@upstash/redis/cloudflare";
-import { eq, or, sql } from "drizzle-orm";
-import type { Config } from "../config/env";
-import { createDb } from "../db/client";
-import { apiKeys } from "../db/schema";
+import type { ApiKeyRow } from "../db/schema";
 import type { Permission } from "../domain/permissions";
-import type { ErrorCode } from "../http/errors";
-import { markerKey, REVOKED_MARKER } from "../keys/marker";
+import type { RequestStores } from "../http/stores";
+import { LIMITER_PREFIX, lastUsedGateKey, markerKey } from "../keys/keyspace";
+import { REVOKED_MARKER } from "../keys/marker";
+import { findKeyByHash, touchLastUsed } from "../keys/repository";
 import { hashKey } from "../keys/token";
+import { slidingWindow } from "../limits/sliding-window";
 import type { Logger } from "../observability/logger";
-import { createRedis } from "../redis/client";
-import { clientBucket } from "./client-bucket";
 import { presentedKey } from "./credential";
-import { atCurrentLimit, decide, type KeyFacts, keyStatus, type Verdict } from "./decision";
+import { atCurrentLimit, decide, denied, type KeyFacts, keyStatus, type Verdict } from "./decision";
+import { blockedClient, countFailedAuth } from "./failed-auth";
 import {
-  blockedClients,
   type CacheEntry,
   type KeyRow,
   keyCache,
-  limiterCache,
   UNCONFIRMED_TRUST_MS,
   UNKNOWN_TTL_MS,
   upstashBreaker,
 } from "./isolate-state";
-import { type RateState, unaskedRate, WINDOW_SECONDS, windowEnd } from "./rate-headers";
+import { answeredRate, unaskedRate } from "./rate-headers";
 
-/** Failed authentications allowed per client bucket per minute. */
-export const FAILED_AUTH_LIMIT = 30;
-const KEY_LIMIT_PREFIX = "vk:rl:key";
-const FAILED_AUTH_PREFIX = "vk:rl:auth-failed";
-const lastUsedGate = (keyId: string) => `vk:lu:${keyId}`;
+/** The last-used gate opens at most once per this many seconds per key. */
+const LAST_USED_GATE_SECONDS = 60;
 
 export interface VerifyRequest {
   /** The presented key: the raw `Authorization` header (HTTP) or the key itself (RPC). */
@@ -46,16 +39,18 @@ export interface VerifyRequest {
 }
 
 export interface VerifyContext {
-  config: Config;
+  stores: RequestStores;
   logger: Logger;
   waitUntil: (promise: Promise<unknown>) => void;
 }
 
-function denied(code: ErrorCode, detail: string, rate: RateState): Verdict {
-  return { allow: false, code, detail, rate };
-}
+type KnownEntry = Extract<CacheEntry, { kind: "key" }>;
+type RowRead =
+  | { kind: "key"; entry: KnownEntry }
+  | { kind: "unknown" }
+  | { kind: "unavailable"; verdict: Verdict };
 
-function toKeyRow(row: typeof apiKeys.$inferSelect): KeyRow {
+function toKeyRow(row: ApiKeyRow): KeyRow {
   return {
     id: row.id,
     ownerId: row.ownerId,
@@ -87,17 +82,11 @@ function factsOf(row: KeyRow, hash: string): KeyFacts {
 
 class VerifyRun {
   private readonly nowMs = Date.now();
-  private redisClient: Redis | undefined;
 
   constructor(
     private readonly request: VerifyRequest,
     private readonly ctx: VerifyContext,
   ) {}
-
-  private get redis(): Redis {
-    this.redisClient ??= createRedis(this.ctx.config);
-    return this.redisClient;
-  }
 
   async run(): Promise<Verdict> {
     const presented = presentedKey(this.request.credential, this.request.from);
@@ -109,8 +98,8 @@ class VerifyRun {
     let fresh = false;
     if (entry?.kind !== "key") {
       // A client already over its failed-auth limit costs no Neon query.
-      const blocked = this.blockedRate();
-      if (blocked) return denied("rate_limited", "Too many failed authentications.", blocked);
+      const blocked = blockedClient(this.request.clientIp, this.nowMs);
+      if (blocked) return blocked;
       const read = await this.readRow(hash);
       if (read.kind !== "key")
         return read.kind === "unavailable" ? read.verdict : this.failedAuth("invalid_key");
@@ -120,11 +109,17 @@ class VerifyRun {
     return this.checkKnownKey(hash, entry, fresh);
   }
 
-  private async checkKnownKey(
-    hash: string,
-    entry: Extract<CacheEntry, { kind: "key" }>,
-    fresh: boolean,
-  ): Promise<Verdict> {
+  private failedAuth(code: Parameters<typeof countFailedAuth>[0]): Promise<Verdict> {
+    return countFailedAuth(code, {
+      clientIp: this.request.clientIp,
+      nowMs: this.nowMs,
+      redis: () => this.ctx.stores.redis,
+      logger: this.ctx.logger,
+      waitUntil: this.ctx.waitUntil,
+    });
+  }
+
+  private async checkKnownKey(hash: string, entry: KnownEntry, fresh: boolean): Promise<Verdict> {
     let { row } = entry;
     if (upstashBreaker.isOpen(this.nowMs)) return this.withoutUpstash(hash, entry, fresh);
 
@@ -158,7 +153,10 @@ class VerifyRun {
     const limit = atCurrentLimit(answer.limit, answer.askedLimit, row.rateLimit);
     const verdict = decide({
       key: facts,
-      limit: { success: limit.success, rate: this.keyRate(row, { ...limit, reset: answer.limit.reset }) },
+      limit: {
+        success: limit.success,
+        rate: answeredRate("key", row.rateLimit, { ...limit, reset: answer.limit.reset }, this.nowMs),
+      },
       required: this.request.required,
       nowMs: this.nowMs,
     });
@@ -168,40 +166,18 @@ class VerifyRun {
 
   /** ONE request: the write pipeline carries limit() + GETEX marker + SET NX last-used gate. */
   private async askUpstash(row: KeyRow) {
-    const limiter = new Ratelimit({
-      redis: this.redis,
-      limiter: Ratelimit.slidingWindow(row.rateLimit, `${WINDOW_SECONDS} s`),
-      prefix: KEY_LIMIT_PREFIX,
-      ephemeralCache: limiterCache,
-      timeout: 0, // our client's own 500 ms deadline applies; a fake "success" must not hide a failure
-    });
+    const redis = this.ctx.stores.redis;
     const [limit, marker, gate] = await Promise.all([
-      limiter.limit(row.id),
-      this.redis.getex<string | number>(markerKey(row.id)),
-      this.redis.set(lastUsedGate(row.id), 1, { nx: true, ex: 60 }),
+      slidingWindow(redis, LIMITER_PREFIX.key, row.rateLimit).limit(row.id),
+      redis.getex<string | number>(markerKey(row.id)),
+      redis.set(lastUsedGateKey(row.id), 1, { nx: true, ex: LAST_USED_GATE_SECONDS }),
     ]);
     this.ctx.waitUntil(limit.pending);
     return { limit, askedLimit: row.rateLimit, marker, gateOpened: gate === "OK" };
   }
 
-  private keyRate(row: KeyRow, limit: { remaining: number; reset: number }): RateState {
-    // A limiter that answered without a window (e.g. timeout) still reports the real limit and window.
-    const resetMs = limit.reset > 0 ? limit.reset : windowEnd(this.nowMs);
-    return {
-      policy: "key",
-      limit: row.rateLimit,
-      remaining: limit.remaining,
-      resetMs,
-      windowSeconds: WINDOW_SECONDS,
-    };
-  }
-
   /** Breaker open: the limit fails open; a cached key is trusted ≤ 10 s since its last confirmation. */
-  private async withoutUpstash(
-    hash: string,
-    entry: Extract<CacheEntry, { kind: "key" }>,
-    fresh: boolean,
-  ): Promise<Verdict> {
+  private async withoutUpstash(hash: string, entry: KnownEntry, fresh: boolean): Promise<Verdict> {
     let row = entry.row;
     if (!fresh && this.nowMs - entry.confirmedAtMs > UNCONFIRMED_TRUST_MS) {
       const read = await this.readRow(hash);
@@ -217,19 +193,10 @@ class VerifyRun {
     });
   }
 
-  private async readRow(
-    hash: string,
-  ): Promise<
-    | { kind: "key"; entry: Extract<CacheEntry, { kind: "key" }> }
-    | { kind: "unknown" }
-    | { kind: "unavailable"; verdict: Verdict }
-  > {
-    let rows: (typeof apiKeys.$inferSelect)[];
+  private async readRow(hash: string): Promise<RowRead> {
+    let found: ApiKeyRow | undefined;
     try {
-      rows = await createDb(this.ctx.config)
-        .select()
-        .from(apiKeys)
-        .where(or(eq(apiKeys.hash, hash), eq(apiKeys.previousHash, hash)));
+      found = await findKeyByHash(this.ctx.stores.db, hash);
     } catch (error) {
       this.ctx.logger.log("error", "neon_unavailable", { error });
       const rate = unaskedRate("key", 0, this.nowMs);
@@ -238,7 +205,6 @@ class VerifyRun {
         verdict: denied("service_unavailable", "Key verification is unavailable.", rate),
       };
     }
-    const [found] = rows;
     if (!found) {
       keyCache.set(hash, { kind: "unknown", untilMs: this.nowMs + UNKNOWN_TTL_MS });
       return { kind: "unknown" };
@@ -248,71 +214,11 @@ class VerifyRun {
     return { kind: "key", entry };
   }
 
-  /** Counts a failed authentication against the client's bucket: 401, or 429 once over the limit. */
-  private async failedAuth(code: ErrorCode): Promise<Verdict> {
-    const detail =
-      code === "missing_key"
-        ? "Send the API key as Authorization: Bearer vk_sk_…"
-        : code === "malformed_key"
-          ? "The API key is malformed."
-          : "The API key is not valid.";
-    if (this.request.clientIp === null) return denied(code, detail, unaskedRate("key", 0, this.nowMs));
-    const blocked = this.blockedRate();
-    if (blocked) return denied("rate_limited", "Too many failed authentications.", blocked);
-    if (upstashBreaker.isOpen(this.nowMs))
-      return denied(code, detail, unaskedRate("ip", FAILED_AUTH_LIMIT, this.nowMs));
-
-    const bucket = clientBucket(this.request.clientIp);
-    try {
-      const limiter = new Ratelimit({
-        redis: this.redis,
-        limiter: Ratelimit.slidingWindow(FAILED_AUTH_LIMIT, `${WINDOW_SECONDS} s`),
-        prefix: FAILED_AUTH_PREFIX,
-        ephemeralCache: limiterCache,
-        timeout: 0,
-      });
-      const result = await limiter.limit(bucket);
-      this.ctx.waitUntil(result.pending);
-      const resetMs = result.reset > 0 ? result.reset : windowEnd(this.nowMs);
-      const rate: RateState = {
-        policy: "ip",
-        limit: FAILED_AUTH_LIMIT,
-        remaining: result.remaining,
-        resetMs,
-        windowSeconds: WINDOW_SECONDS,
-      };
-      // With nothing remaining, this client's next failure is refused here, before any Neon query.
-      if (!result.success || result.remaining <= 0) blockedClients.set(bucket, resetMs);
-      return result.success
-        ? denied(code, detail, rate)
-        : denied("rate_limited", "Too many failed authentications.", rate);
-    } catch (error) {
-      upstashBreaker.trip(this.nowMs);
-      this.ctx.logger.log("warn", "upstash_unavailable", { error });
-      return denied(code, detail, unaskedRate("ip", FAILED_AUTH_LIMIT, this.nowMs));
-    }
-  }
-
-  /** The failed-auth state of a bucket this isolate already saw over its limit. */
-  private blockedRate(): RateState | undefined {
-    if (this.request.clientIp === null) return undefined;
-    const until = blockedClients.get(clientBucket(this.request.clientIp));
-    if (until === undefined || until <= this.nowMs) return undefined;
-    return {
-      policy: "ip",
-      limit: FAILED_AUTH_LIMIT,
-      remaining: 0,
-      resetMs: until,
-      windowSeconds: WINDOW_SECONDS,
-    };
-  }
-
   /** Redis lost the marker: put it back, unless a writer got there first (NX). */
   private async restoreMarker(row: KeyRow): Promise<void> {
     try {
-      await this.redis.set(markerKey(row.id), row.revoked ? REVOKED_MARKER : String(row.version), {
-        nx: true,
-      });
+      const value = row.revoked ? REVOKED_MARKER : String(row.version);
+      await this.ctx.stores.redis.set(markerKey(row.id), value, { nx: true });
     } catch (error) {
       this.ctx.logger.log("warn", "marker_restore_failed", { keyId: row.id, error });
     }
@@ -320,10 +226,7 @@ class VerifyRun {
 
   private async touchLastUsed(keyId: string): Promise<void> {
     try {
-      await createDb(this.ctx.config)
-        .update(apiKeys)
-        .set({ lastUsedAt: sql`now()` })
-        .where(eq(apiKeys.id, keyId));
+      await touchLastUsed(this.ctx.stores.db, keyId);
     } catch (error) {
       this.ctx.logger.log("warn", "last_used_update_failed", { keyId, error });
     }

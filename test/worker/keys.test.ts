@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { apiKeys, auditEvents } from "../../src/db/schema";
-import { markerKey } from "../../src/keys/marker";
+import { markerKey } from "../../src/keys/keyspace";
 import { hashKey } from "../../src/keys/token";
 import { asUser, call, expectProblem, newUserId, sessionToken } from "../support/http";
 import { db, redis } from "../support/stores";
@@ -369,6 +369,7 @@ describe("RPC revokeAllKeys", () => {
     const keys = [await createKey(userId), await createKey(userId)];
     const other = await createKey(newUserId());
     const result = await exports.default.revokeAllKeys(userId, "account deleted");
+    if (!result.ok) throw new Error(`revokeAllKeys failed: ${result.code}`);
     expect(result.revokedKeyIds.sort()).toEqual(keys.map((k) => k.id).sort());
     for (const key of keys) expect(await marker(key.id)).toBe("revoked");
     expect((await rowOf(other.id))?.revokedAt).toBeNull();

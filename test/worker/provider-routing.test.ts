@@ -44,16 +44,19 @@ describe("providerRoute", () => {
   it("byom with the key's hint when the user has a key; credits otherwise; blocked when it must be re-entered", async () => {
     const userId = await withOpenAiKey();
     expect(await exports.default.providerRoute(userId, "openai")).toEqual({
+      ok: true,
       billing: "byom",
       provider: "openai",
       keyHint: "wxyz",
     });
     expect(await exports.default.providerRoute(userId, "anthropic")).toEqual({
+      ok: true,
       billing: "credits",
       provider: "anthropic",
     });
     await spoilCiphertext(userId, "openai");
     expect(await exports.default.providerRoute(userId, "openai")).toEqual({
+      ok: true,
       billing: "blocked",
       provider: "openai",
       code: "needs_reentry",

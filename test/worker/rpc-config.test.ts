@@ -8,12 +8,17 @@ describe("RPC with a broken configuration", () => {
   const { SESSION_SECRET: _dropped, ...incomplete } = env;
   const entrypoint = () => new VulkKeys(createExecutionContext(), incomplete as Env);
 
-  it("verify fails without naming the missing setting", async () => {
-    const failure = await entrypoint()
-      .verify("vk_sk_x")
-      .catch((error: Error) => error);
-    expect(failure).toBeInstanceOf(Error);
-    expect((failure as Error).message).toBe("vulk-keys is not available right now");
+  it("every method answers service_unavailable without naming the missing setting", async () => {
+    const results = [
+      await entrypoint().verify("vk_sk_x"),
+      await entrypoint().revokeAllKeys("user"),
+      await entrypoint().providerRoute("user", "openai"),
+      await entrypoint().rewrapProviderKeys(),
+    ];
+    for (const result of results) {
+      expect(result).toMatchObject({ ok: false, code: "service_unavailable" });
+      expect(JSON.stringify(result)).not.toContain("SESSION_SECRET");
+    }
   });
 
   it("providerFetch answers a problem Response instead of throwing", async () => {

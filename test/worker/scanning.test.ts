@@ -5,6 +5,7 @@
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, auditEvents } from "../../src/db/schema";
+import { markerKey } from "../../src/keys/keyspace";
 import { generateKey, hashKey } from "../../src/keys/token";
 import { MAX_TOKENS_PER_REPORT } from "../../src/scanning/report";
 import { fixtureHits, setFixtureRoute } from "../support/fixture";
@@ -28,7 +29,7 @@ let githubOlder: GithubSigner;
 /** A key-shaped token whose checksum is wrong. */
 const badChecksum = (key: string) => key.slice(0, -1) + (key.endsWith("A") ? "B" : "A");
 
-const marker = (keyId: string) => upstashCommand("GET", `vk:key:${keyId}`);
+const marker = (keyId: string) => upstashCommand("GET", markerKey(keyId));
 
 async function leakedEvents(keyId: string) {
   return db()
@@ -206,7 +207,7 @@ describe("feedback labels", () => {
   it("an already revoked key is a true positive; its marker is written again, nothing else", async () => {
     const key = await issueKey(newUserId(), ["projects:read"]);
     expect((await asUser(key.ownerId, "DELETE", `/api/keys/${key.id}`)).status).toBe(204);
-    await upstashCommand("DEL", `vk:key:${key.id}`); // as if that DELETE's marker write had been lost
+    await upstashCommand("DEL", markerKey(key.id)); // as if that DELETE's marker write had been lost
     const answered = await countRequests(async () =>
       feedbackOf(await sendSignedReport(github, reportBody([{ token: key.key }]))),
     );

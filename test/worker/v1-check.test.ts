@@ -6,15 +6,16 @@ import { exports } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { apiKeys } from "../../src/db/schema";
+import { lastUsedGateKey, markerKey } from "../../src/keys/keyspace";
 import { generateKey } from "../../src/keys/token";
-import { FAILED_AUTH_LIMIT } from "../../src/verify/verifier";
+import { FAILED_AUTH_LIMIT } from "../../src/verify/failed-auth";
 import { asUser, expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
 import { db } from "../support/stores";
 import { freshIp, issueKey, upstashCommand, v1 } from "../support/v1";
 
 /** Marks the key as used this minute, so no last-used write joins the counts being measured. */
-const closeLastUsedGate = (keyId: string) => upstashCommand("SET", `vk:lu:${keyId}`, "1", "EX", "60");
+const closeLastUsedGate = (keyId: string) => upstashCommand("SET", lastUsedGateKey(keyId), "1", "EX", "60");
 
 beforeAll(async () => {
   // Load the limiter scripts into Redis once (the invariants are stated with scripts loaded).
@@ -72,7 +73,7 @@ describe("revocation and changes are seen on the very next request", () => {
     await db().execute(
       sql`update api_keys set revoked_at = now(), version = version + 1 where id = ${key.id}::uuid`,
     );
-    await upstashCommand("SET", `vk:key:${key.id}`, "revoked");
+    await upstashCommand("SET", markerKey(key.id), "revoked");
     await expectProblem(await v1(key.key, "/v1/projects"), 401, "key_revoked");
   });
 
@@ -84,7 +85,7 @@ describe("revocation and changes are seen on the very next request", () => {
       .set({ permissions: ["export:read"], version: sql`version + 1` })
       .where(eq(apiKeys.id, key.id))
       .returning();
-    await upstashCommand("SET", `vk:key:${key.id}`, String(row?.version));
+    await upstashCommand("SET", markerKey(key.id), String(row?.version));
     await expectProblem(await v1(key.key, "/v1/projects"), 403, "missing_permission");
   });
 
@@ -123,11 +124,11 @@ describe("revocation and changes are seen on the very next request", () => {
   it("a marker lost from Redis makes the row be re-read and the marker restored", async () => {
     const key = await issueKey(newUserId(), ["projects:read"]);
     await v1(key.key, "/v1/key");
-    await upstashCommand("DEL", `vk:key:${key.id}`);
+    await upstashCommand("DEL", markerKey(key.id));
     const reread = await countRequests(() => v1(key.key, "/v1/key"));
     expect(reread.result.status).toBe(200);
     expect(reread.neon).toBe(1);
-    expect(await upstashCommand("GET", `vk:key:${key.id}`)).toBe("1");
+    expect(await upstashCommand("GET", markerKey(key.id))).toBe("1");
   });
 
   it("a rolled key's old secret works during the grace period only, the new one at once", async () => {
@@ -201,7 +202,7 @@ describe("the rate limit", () => {
     for (let i = 0; i < 5; i++) if ((await v1(key.key, "/v1/key")).status === 200) admitted++;
     for (let i = 0; i < 10; i++) {
       const result = await exports.default.verify(key.key, "projects:read");
-      if (result.valid) admitted++;
+      if (result.ok) admitted++;
       else expect(result.code).toBe("rate_limited");
     }
     expect(admitted).toBe(10);
@@ -213,17 +214,20 @@ describe("RPC verify", () => {
     const key = await issueKey(newUserId(), ["projects:read", "deploy:write"], { rateLimit: 30 });
     const result = await exports.default.verify(key.key);
     expect(result).toMatchObject({
-      valid: true,
-      code: null,
+      ok: true,
       keyId: key.id,
       ownerId: key.ownerId,
       permissions: ["projects:read", "deploy:write"],
       ratelimit: { limit: 30, remaining: 29 },
     });
     expect(result.ratelimit.reset - Date.now() / 1000).toBeLessThanOrEqual(60);
-    expect((await exports.default.verify(key.key, "export:read")).code).toBe("missing_permission");
-    expect((await exports.default.verify("vk_sk_nope")).code).toBe("malformed_key");
-    expect((await exports.default.verify(generateKey())).code).toBe("invalid_key");
+    expect(await exports.default.verify(key.key, "export:read")).toMatchObject({
+      ok: false,
+      code: "missing_permission",
+      keyId: key.id,
+    });
+    expect(await exports.default.verify("vk_sk_nope")).toMatchObject({ ok: false, code: "malformed_key" });
+    expect(await exports.default.verify(generateKey())).toMatchObject({ ok: false, code: "invalid_key" });
   });
 });
 

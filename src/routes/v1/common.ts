@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { createDb } from "../../db/client";
 import type { Permission } from "../../domain/permissions";
 import type { AppEnv } from "../../http/app-env";
 import { ApiError } from "../../http/errors";
@@ -32,4 +31,4 @@ export function resourceId(id: string, what: string): string {
 }
 
 export const ownerOf = (c: Context<AppEnv>) => c.get("apiKey").ownerId;
-export const dbOf = (c: Context<AppEnv>) => createDb(c.get("config"));
+export const dbOf = (c: Context<AppEnv>) => c.get("stores").db;

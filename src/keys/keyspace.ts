@@ -1,0 +1,23 @@
+/**
+ * Every Redis key name the service uses, built in one place. The catalogue (value, TTL, writer,
+ * reader of each) is docs/STORAGE.md#redis-keys; a new key is added here and there together.
+ */
+
+/** The key's marker: its current version, `revoked`, or `changing` (docs/DESIGN.md#marker-protocol). */
+export const markerKey = (keyId: string) => `vk:key:${keyId}`;
+
+/** The last-used gate: opens (SET NX) at most once a minute per key. */
+export const lastUsedGateKey = (keyId: string) => `vk:lu:${keyId}`;
+
+/**
+ * Sliding-window limiter prefixes. @upstash/ratelimit derives its counters from them as
+ * `<prefix>:<identifier>:<window number>`.
+ */
+export const LIMITER_PREFIX = {
+  /** Identifier: the key id. */
+  key: "vk:rl:key",
+  /** Identifier: the client bucket (IPv4 address or IPv6 /64). */
+  failedAuth: "vk:rl:auth-failed",
+  /** Identifier: the signed-in user id. */
+  userWrites: (limit: string) => `vk:rl:user:${limit}`,
+} as const;
