@@ -2,6 +2,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { app } from "./app";
 import type { Env } from "./config/env";
 import { ApiError, problemResponse } from "./http/errors";
+import { type IndexRebuildProgress, rebuildIndexBatch } from "./keys/index-rebuild";
 import { type RewrapProgress, rewrapBatch } from "./providers/rewrap";
 import { type RpcFailure, runRpc } from "./rpc/contract";
 import { type ProviderFetchInit, type ProviderRoute, providerFetch, providerRoute } from "./rpc/providers";
@@ -13,6 +14,7 @@ export type { ProviderFetchInit, ProviderRoute } from "./rpc/providers";
 export type { RevokeAllResult } from "./rpc/revoke-all";
 export type { RpcRateLimit, VerifyResult } from "./rpc/verify";
 export type RewrapResult = ({ ok: true } & RewrapProgress) | RpcFailure;
+export type IndexRebuildResult = ({ ok: true } & IndexRebuildProgress) | RpcFailure;
 
 /**
  * The Worker. HTTP goes through the Hono app; other VULK Workers call the RPC methods below
@@ -30,9 +32,18 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     return "ratelimit" in result ? result : verifyRefusal(result.code, result.detail);
   }
 
-  /** Cron Trigger: master-key rotation, one bounded batch per run. */
+  /** Cron Trigger: one bounded batch each of master-key rotation and of the key-hash index rebuild. */
   override async scheduled(): Promise<void> {
     await this.rewrapProviderKeys();
+    await this.rebuildKeyIndex();
+  }
+
+  /** One batch of the key-hash index rebuild on demand (the Cron Trigger runs one per run). */
+  rebuildKeyIndex(): Promise<IndexRebuildResult> {
+    return this.call("rebuildKeyIndex", async (ctx) => ({
+      ok: true as const,
+      ...(await rebuildIndexBatch(ctx.stores.db, ctx.stores.redis, ctx.logger)),
+    }));
   }
 
   /** One rotation batch on demand; `remaining` shows the progress. */

@@ -6,6 +6,15 @@
 /** The key's marker: its current version, `revoked`, or `changing` (docs/DESIGN.md#marker-protocol). */
 export const markerKey = (keyId: string) => `vk:key:${keyId}`;
 
+/**
+ * The key-hash index: SHA-256 of a live secret → its key id. Consulted only for a cold key from a
+ * client over its failed-auth limit, so that a valid key is never refused for others' failures.
+ */
+export const keyHashIndexKey = (hash: string) => `vk:kh:${hash}`;
+
+/** Where the Cron Trigger's index rebuild resumes (the last key id it wrote). */
+export const KEY_INDEX_REBUILD_CURSOR = "vk:kh-rebuild:cursor";
+
 /** The last-used gate: opens (SET NX) at most once a minute per key. */
 export const lastUsedGateKey = (keyId: string) => `vk:lu:${keyId}`;
 

@@ -1,32 +1,104 @@
+/**
+ * The writer's side of the marker protocol (docs/DESIGN.md#marker-protocol). Every change to a key
+ * runs three steps:
+ *   (a) its marker becomes `changing` for 30 s — if Redis fails, the change is refused (503) and
+ *       nothing changed;
+ *   (b) the database commit (version + 1) — if it fails, nothing changed and `changing` expires;
+ *   (c) the marker becomes the new version (or `revoked`), with the key-hash index beside it — if
+ *       only this fails, the change is still enforced: readers re-read on `changing` or on a
+ *       missing marker, and the answer is the success.
+ */
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Logger } from "../observability/logger";
+import { type IndexWrites, writeIndex } from "./hash-index";
 import { markerKey } from "./keyspace";
 
-/**
- * The key marker (docs/DESIGN.md#marker-protocol): holds the row's current version, or `revoked`.
- * A cached key record is trusted only while the marker equals the version it was read at.
- */
 export const REVOKED_MARKER = "revoked";
+export const CHANGING_MARKER = "changing";
+/** How long a `changing` marker lives when its writer never finishes. */
+export const CHANGING_TTL_SECONDS = 30;
 export type MarkerValue = number | typeof REVOKED_MARKER;
 
-export type MarkerWrite = "written" | "failed";
+/** What step (c) writes once the commit is in. */
+export interface KeyEffects {
+  markers: Map<string, MarkerValue>;
+  index: IndexWrites;
+}
 
-/**
- * Written after the database commit and before the endpoint answers, with no TTL. A failure is
- * logged and reported as `failed`: the change is committed, and repeating the request re-writes it.
- */
-export async function writeMarkers(
+export type ChangeOutcome<T> =
+  /** `propagated` false: step (c) failed; the change is enforced anyway. */
+  | { ok: true; value: T; propagated: boolean }
+  /** Step (a) failed: nothing was changed. */
+  | { ok: false };
+
+export async function changeKeys<T>(
   redis: Redis,
-  markers: Map<string, MarkerValue>,
   logger: Logger,
-): Promise<MarkerWrite> {
-  if (markers.size === 0) return "written";
-  const entries = Object.fromEntries([...markers].map(([id, value]) => [markerKey(id), String(value)]));
+  keyIds: readonly string[],
+  commit: () => Promise<T>,
+  effects: (value: T) => KeyEffects,
+): Promise<ChangeOutcome<T>> {
   try {
-    await redis.mset(entries);
-    return "written";
+    await Promise.all(
+      keyIds.map((id) => redis.set(markerKey(id), CHANGING_MARKER, { ex: CHANGING_TTL_SECONDS })),
+    );
   } catch (error) {
-    logger.log("error", "marker_write_failed", { keyIds: [...markers.keys()], error });
-    return "failed";
+    logger.log("error", "marker_change_refused", { keyIds, error });
+    return { ok: false };
   }
+  const value = await commit();
+  const done = effects(value);
+  // A key the commit did not touch loses its `changing` marker: readers re-read and restore it.
+  const untouched = keyIds.filter((id) => !done.markers.has(id));
+  return { ok: true, value, propagated: await finishChange(redis, done, untouched, logger) };
+}
+
+/** Step (c) alone: also used to heal markers of keys that are already dead. */
+export async function finishChange(
+  redis: Redis,
+  { markers, index }: KeyEffects,
+  cleared: readonly string[],
+  logger: Logger,
+): Promise<boolean> {
+  try {
+    await Promise.all([
+      ...[...markers].map(([id, value]) => redis.set(markerKey(id), String(value))),
+      ...cleared.map((id) => redis.del(markerKey(id))),
+      writeIndex(redis, index),
+    ]);
+    return true;
+  } catch (error) {
+    logger.log("warn", "marker_write_failed", { keyIds: [...markers.keys()], error });
+    return false;
+  }
+}
+
+/** What a key change leaves behind, as the storage layer reads it back. */
+export interface KeyState {
+  id: string;
+  version: number;
+  revoked: boolean;
+  hash: string;
+  previousHash: string | null;
+  previousExpiresAt: Date | null;
+}
+
+/** The markers and index entries that describe these keys as they now are. */
+export function effectsOf(keys: readonly KeyState[], nowMs: number): KeyEffects {
+  const markers = new Map<string, MarkerValue>();
+  const index: IndexWrites = { set: [], del: [] };
+  for (const key of keys) {
+    markers.set(key.id, key.revoked ? REVOKED_MARKER : key.version);
+    if (key.revoked) {
+      index.del.push(key.hash, ...(key.previousHash ? [key.previousHash] : []));
+      continue;
+    }
+    index.set.push({ hash: key.hash, keyId: key.id });
+    if (!key.previousHash) continue;
+    const graceMs = (key.previousExpiresAt?.getTime() ?? 0) - nowMs;
+    if (graceMs > 0)
+      index.set.push({ hash: key.previousHash, keyId: key.id, ttlSeconds: Math.ceil(graceMs / 1000) });
+    else index.del.push(key.previousHash);
+  }
+  return { markers, index };
 }

@@ -12,7 +12,7 @@ import { type ApiKeyRow, apiKeys } from "../db/schema";
 import { afterCursor, textArray, timestamptz } from "../db/sql";
 import type { Permission } from "../domain/permissions";
 import type { LeakKill, LeakMatch } from "./leaks";
-import { type MarkerValue, REVOKED_MARKER } from "./marker";
+import type { KeyState } from "./marker";
 
 /** At most this many active (not revoked) keys per owner. */
 export const MAX_ACTIVE_KEYS = 100;
@@ -88,11 +88,12 @@ async function changeActiveKey(
   id: string,
   set: SQL,
   audit: { action: AuditAction; actor: Actor; metadata?: Record<string, unknown> },
+  onlyIf: SQL = sql`true`,
 ): Promise<{ changed: boolean; row: ApiKeyRow | undefined }> {
   const [written, [row]] = await db.batch([
     db.execute(sql`with u as (
         update api_keys set ${set}, version = version + 1, updated_at = now()
-        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null
+        where id = ${id}::uuid and owner_id = ${ownerId} and revoked_at is null and ${onlyIf}
         returning id, owner_id)
       ${auditFrom(sql`u`, audit.action, audit.actor, sql`u.id`, sql`u.owner_id`, audit.metadata)}`),
     db.select().from(apiKeys).where(ownedKey(ownerId, id)),
@@ -138,11 +139,14 @@ export async function rollKey(
     hash = ${secret.hash},
     start = ${secret.start}`;
   const metadata = { gracePeriodSeconds: graceSeconds };
+  // An expired key is not rolled: the new secret would be expired already.
+  const live = sql`(expires_at is null or expires_at > now())`;
   const written = await orConflict(
-    changeActiveKey(db, ownerId, id, set, { action: "key.rolled", actor, metadata }),
+    changeActiveKey(db, ownerId, id, set, { action: "key.rolled", actor, metadata }, live),
   );
   if (written === "conflict") return written;
-  return written.changed ? written.row : undefined;
+  // An active key left as it was (it expired meanwhile) comes back unchanged: the caller compares hashes.
+  return written.row?.revokedAt === null ? written.row : undefined;
 }
 
 /**
@@ -162,13 +166,22 @@ export async function revokeKey(
   return row;
 }
 
-/** Revokes every active key of the owner; returns the ids of all the owner's revoked keys. */
+/** The ids of the owner's active keys. */
+export async function activeKeyIds(db: Database, ownerId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.ownerId, ownerId), isNull(apiKeys.revokedAt)));
+  return rows.map((r) => r.id);
+}
+
+/** Revokes every active key of the owner; returns all the owner's revoked keys, earlier ones included. */
 export async function revokeAllKeys(
   db: Database,
   ownerId: string,
   actor: Actor,
   reason: string,
-): Promise<string[]> {
+): Promise<ApiKeyRow[]> {
   const [, revoked] = await db.batch([
     db.execute(sql`with u as (
         update api_keys set revoked_at = now(), version = version + 1, updated_at = now()
@@ -176,11 +189,21 @@ export async function revokeAllKeys(
         returning id, owner_id)
       ${auditFrom(sql`u`, "key.revoked", actor, sql`u.id`, sql`u.owner_id`, { reason })}`),
     db
-      .select({ id: apiKeys.id })
+      .select()
       .from(apiKeys)
       .where(and(eq(apiKeys.ownerId, ownerId), isNotNull(apiKeys.revokedAt))),
   ]);
-  return revoked.map((r) => r.id);
+  return revoked;
+}
+
+/** The owner's key in any state (revoked included), or undefined. */
+export async function findOwnedKey(
+  db: Database,
+  ownerId: string,
+  id: string,
+): Promise<ApiKeyRow | undefined> {
+  const [row] = await db.select().from(apiKeys).where(ownedKey(ownerId, id));
+  return row;
 }
 
 export async function findKey(db: Database, ownerId: string, id: string): Promise<ApiKeyRow | undefined> {
@@ -241,22 +264,33 @@ interface KilledRow extends Record<string, unknown> {
   id: string;
   version: number;
   revoked: boolean;
+  hash: string;
+  previous_hash: string | null;
+  previous_expires_at: string | null;
 }
 
 /**
  * Revokes keys and ends grace periods in one transaction, each with its audit event. A row changed
- * meanwhile is skipped by its guard (already revoked; rolled again). Returns the markers to write.
+ * meanwhile is skipped by its guard (already revoked; rolled again). Returns the killed keys' state.
  */
 export async function killLeakedSecrets(
   db: Database,
   kills: readonly LeakKill[],
   actor: Actor,
-): Promise<Map<string, MarkerValue>> {
+): Promise<KeyState[]> {
   const [first, ...rest] = kills.map((kill) => db.execute<KilledRow>(killStatement(kill, actor)));
-  if (!first) return new Map();
+  if (!first) return [];
   const results = await db.batch([first, ...rest]);
-  const rows = results.flatMap((result) => result.rows);
-  return new Map(rows.map((row) => [row.id, row.revoked ? REVOKED_MARKER : row.version]));
+  return results
+    .flatMap((result) => result.rows)
+    .map((row) => ({
+      id: row.id,
+      version: Number(row.version),
+      revoked: row.revoked,
+      hash: row.hash,
+      previousHash: row.previous_hash,
+      previousExpiresAt: row.previous_expires_at ? new Date(row.previous_expires_at) : null,
+    }));
 }
 
 function killStatement(kill: LeakKill, actor: Actor) {
@@ -269,7 +303,34 @@ function killStatement(kill: LeakKill, actor: Actor) {
           where id = ${kill.keyId}::uuid and revoked_at is null`
       : sql`update api_keys set previous_expires_at = now() - interval '1 minute', version = version + 1, updated_at = now()
           where id = ${kill.keyId}::uuid and previous_hash = ${kill.hash} and previous_expires_at > now() and revoked_at is null`;
-  return sql`with u as (${change} returning id, owner_id, version, revoked_at is not null as revoked),
+  return sql`with u as (${change} returning id, owner_id, version, revoked_at is not null as revoked,
+      hash, previous_hash, previous_expires_at),
     a as (${auditFrom(sql`u`, "key.leaked", actor, sql`u.id`, sql`u.owner_id`, metadata)})
-    select id, version, revoked from u`;
+    select id, version, revoked, hash, previous_hash, previous_expires_at from u`;
+}
+
+/** A key row as the marker protocol describes it. */
+export function keyStateOf(row: ApiKeyRow): KeyState {
+  return {
+    id: row.id,
+    version: row.version,
+    revoked: row.revokedAt !== null,
+    hash: row.hash,
+    previousHash: row.previousHash,
+    previousExpiresAt: row.previousExpiresAt,
+  };
+}
+
+/** Active keys after `afterId` in id order: one batch of the key-hash index rebuild. */
+export async function activeKeysAfter(
+  db: Database,
+  afterId: string | null,
+  limit: number,
+): Promise<ApiKeyRow[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(isNull(apiKeys.revokedAt), afterId ? sql`${apiKeys.id} > ${afterId}::uuid` : undefined))
+    .orderBy(apiKeys.id)
+    .limit(limit);
 }

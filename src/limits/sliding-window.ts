@@ -5,10 +5,37 @@ import type { Redis } from "@upstash/redis/cloudflare";
 export const WINDOW_SECONDS = 60;
 
 /**
- * The limiter's per-isolate block cache, shared by every limiter on purpose: plain data, no I/O
- * object (docs/DESIGN.md#failure-policy). Its keys are prefix-qualified by the library.
+ * The limiter's block cache: identifier → the time its block ends. A `Map` (the library requires
+ * one) bounded in entries, whose oldest entries leave first — at once when their block has ended.
+ * Entries go in roughly in order of their end, so the sweep from the oldest side stays O(1) amortised.
  */
-export const limiterCache = new Map<string, number>();
+export class BlockCache extends Map<string, number> {
+  constructor(readonly maxEntries: number) {
+    super();
+  }
+
+  override set(identifier: string, blockedUntilMs: number): this {
+    super.delete(identifier);
+    super.set(identifier, blockedUntilMs);
+    const now = Date.now();
+    for (const [oldest, until] of this) {
+      if (this.size <= this.maxEntries && until >= now) break;
+      super.delete(oldest);
+    }
+    return this;
+  }
+}
+
+/**
+ * Shared by every limiter of this isolate on purpose: plain data, no I/O object. Its keys are
+ * `<prefix>:<identifier>`, qualified by the library.
+ */
+export const limiterCache = new BlockCache(10_000);
+
+/** Forgets that a key's limiter blocked it: a changed limit must not be outlived by the block. */
+export function forgetBlock(prefix: string, identifier: string): void {
+  limiterCache.delete(`${prefix}:${identifier}`);
+}
 
 export type LimitAnswer = Awaited<ReturnType<Ratelimit["limit"]>>;
 

@@ -1,9 +1,10 @@
 /** Route-level guards shared by the dashboard routes: they turn domain outcomes into HTTP errors. */
 import type { Context } from "hono";
+import type { ApiKeyRow } from "../db/schema";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
-import type { MarkerValue } from "../keys/marker";
-import { writeMarkers } from "../keys/marker";
+import { changeKeys, effectsOf, type KeyEffects } from "../keys/marker";
+import { keyStateOf } from "../keys/repository";
 import { takeUserLimit, type UserLimit } from "../limits/user-limits";
 
 /** Counts one write for the signed-in user; 429 with Retry-After once the minute's budget is spent. */
@@ -20,13 +21,26 @@ export async function enforceUserLimit(c: Context<AppEnv>, limit: UserLimit): Pr
   });
 }
 
-/** Writes the markers of a committed change; 503 when they cannot be (repeating the request re-writes them). */
-export async function propagateChange(c: Context<AppEnv>, markers: Map<string, MarkerValue>): Promise<void> {
-  const written = await writeMarkers(c.get("stores").redis, markers, c.get("logger"));
-  if (written === "failed") {
+/** The markers and index entries of the rows a change left behind (none for a change that found nothing). */
+export const effectsOfRows = (rows: readonly (ApiKeyRow | undefined)[]): KeyEffects =>
+  effectsOf(rows.filter((row): row is ApiKeyRow => row !== undefined).map(keyStateOf), Date.now());
+
+/**
+ * Runs one key change under the marker protocol (docs/DESIGN.md#marker-protocol): 503 when Redis
+ * refuses the first step — then nothing changed, and repeating the request is safe.
+ */
+export async function changeKeysOrFail<T>(
+  c: Context<AppEnv>,
+  keyIds: readonly string[],
+  commit: () => Promise<T>,
+  effects: (value: T) => KeyEffects,
+): Promise<T> {
+  const outcome = await changeKeys(c.get("stores").redis, c.get("logger"), keyIds, commit, effects);
+  if (!outcome.ok) {
     throw new ApiError(
       "service_unavailable",
-      "The change is saved but could not be propagated yet; repeat the request.",
+      "Nothing was changed: the change cannot be propagated right now. Try again.",
     );
   }
+  return outcome.value;
 }

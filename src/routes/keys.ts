@@ -6,10 +6,11 @@ import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { PageQuerySchema, page, pageOf, UUID } from "../http/pagination";
 import { json, problemResponses } from "../http/schemas";
-import { REVOKED_MARKER, writeMarkers } from "../keys/marker";
+import { finishChange } from "../keys/marker";
 import { KeyRecordSchema, normalisePermissions, toKeyRecord } from "../keys/records";
 import {
   findKey,
+  findOwnedKey,
   insertKey,
   listKeys,
   MAX_ACTIVE_KEYS,
@@ -18,7 +19,7 @@ import {
   updateKey,
 } from "../keys/repository";
 import { generateKey, hashKey, keyStart } from "../keys/token";
-import { enforceUserLimit, propagateChange } from "./guards";
+import { changeKeysOrFail, effectsOfRows, enforceUserLimit } from "./guards";
 
 const Name = z.string().trim().min(1).max(64);
 const Permissions = z.array(z.enum(PERMISSIONS)).min(1, "must name at least one permission");
@@ -130,6 +131,12 @@ function keyId(id: string): string {
   return id.toLowerCase();
 }
 
+const expiredRoll = () =>
+  new ApiError(
+    "conflict",
+    "The key has expired; rolling it would hand out an expired secret. Create a new key.",
+  );
+
 /** A new secret's hash collided with a stored one: never seen, but a retry is the answer, not a 500. */
 const conflict = () => new ApiError("conflict", "The request conflicts with the current state; retry it.");
 
@@ -164,8 +171,9 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
       throw new ApiError("key_limit_reached", `At most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
     }
     if (row === "conflict") throw conflict();
-    // Best effort: the key must reach its owner even if Redis is down; a missing marker is re-set on first use.
-    await writeMarkers(redis, new Map([[row.id, row.version]]), c.get("logger"));
+    // Best effort: the key must reach its owner even if Redis is down; a missing marker is re-set on
+    // first use, a missing index entry by the Cron Trigger. No `changing` step: nothing cached it yet.
+    await finishChange(redis, effectsOfRows([row]), [], c.get("logger"));
     c.header("Cache-Control", "no-store");
     return c.json({ ...toKeyRecord(row), key: secret.key }, 201);
   });
@@ -187,9 +195,16 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     await enforceUserLimit(c, "key-writes");
     const body = c.req.valid("json");
     const changes = { ...body, permissions: body.permissions && normalisePermissions(body.permissions) };
-    const row = await updateKey(c.get("stores").db, c.get("session").userId, id, changes, actor(c));
+    const { db } = c.get("stores");
+    const ownerId = c.get("session").userId;
+    if (!(await findKey(db, ownerId, id))) throw notFound();
+    const row = await changeKeysOrFail(
+      c,
+      [id],
+      () => updateKey(db, ownerId, id, changes, actor(c)),
+      (updated) => effectsOfRows([updated]),
+    );
     if (!row) throw notFound();
-    await propagateChange(c, new Map([[row.id, row.version]]));
     return c.json(toKeyRecord(row), 200);
   });
 
@@ -198,11 +213,22 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     await enforceUserLimit(c, "key-writes");
     const grace =
       (c.req.valid("json") as { gracePeriodSeconds?: number } | undefined)?.gracePeriodSeconds ?? 0;
+    const { db } = c.get("stores");
+    const ownerId = c.get("session").userId;
+    const current = await findKey(db, ownerId, id);
+    if (!current) throw notFound();
+    if (current.expiresAt && current.expiresAt.getTime() <= Date.now()) throw expiredRoll();
     const secret = await newSecret();
-    const row = await rollKey(c.get("stores").db, c.get("session").userId, id, secret, grace, actor(c));
-    if (!row) throw notFound();
+    const row = await changeKeysOrFail(
+      c,
+      [id],
+      () => rollKey(db, ownerId, id, secret, grace, actor(c)),
+      (rolled) => effectsOfRows([typeof rolled === "object" ? rolled : undefined]),
+    );
     if (row === "conflict") throw conflict();
-    await propagateChange(c, new Map([[row.id, row.version]]));
+    if (!row) throw notFound();
+    // Expired between the check and the commit: the database did not roll it.
+    if (row.hash !== secret.hash) throw expiredRoll();
     c.header("Cache-Control", "no-store");
     return c.json({ ...toKeyRecord(row), key: secret.key }, 200);
   });
@@ -210,9 +236,17 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(routes.revoke, async (c) => {
     const id = keyId(c.req.valid("param").id);
     await enforceUserLimit(c, "key-writes");
-    const row = await revokeKey(c.get("stores").db, c.get("session").userId, id, actor(c));
+    const { db } = c.get("stores");
+    const ownerId = c.get("session").userId;
+    // Repeating a DELETE of a revoked key re-writes its marker: that heals a lost marker write.
+    if (!(await findOwnedKey(db, ownerId, id))) throw notFound();
+    const row = await changeKeysOrFail(
+      c,
+      [id],
+      () => revokeKey(db, ownerId, id, actor(c)),
+      (revoked) => effectsOfRows([revoked]),
+    );
     if (!row) throw notFound();
-    await propagateChange(c, new Map([[row.id, REVOKED_MARKER]]));
     return c.body(null, 204);
   });
 }

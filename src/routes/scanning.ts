@@ -8,7 +8,6 @@ import { githubKeyring } from "../scanning/github-keys";
 import { handleLeakReport } from "../scanning/handle-report";
 import { FeedbackSchema, type LeakReport, LeakReportSchema } from "../scanning/report";
 import { checkReportSignature, IDENTIFIER_HEADER, SIGNATURE_HEADER } from "../scanning/signature";
-import { propagateChange } from "./guards";
 
 const headerParameter = (name: string, description: string) => ({
   name,
@@ -84,9 +83,10 @@ export function registerScanningRoutes(app: OpenAPIHono<AppEnv>): void {
       throw new ApiError("service_unavailable", "GitHub's signing keys are unavailable; try again later.");
     }
     const report = parseReport(body);
-    const { feedback, markers } = await handleLeakReport(report, { db: c.get("stores").db, logger });
-    // On a 503 GitHub re-delivers the report, and the repeated report re-writes the markers.
-    await propagateChange(c, markers);
+    const { db, redis } = c.get("stores");
+    const feedback = await handleLeakReport(report, { db, redis, logger });
+    // Nothing was revoked; GitHub re-delivers a report that got a 5xx.
+    if (feedback === "unavailable") throw new ApiError("service_unavailable", "Try again later.");
     return c.json(feedback, 200);
   });
 }

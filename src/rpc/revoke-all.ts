@@ -1,6 +1,6 @@
 import { systemActor } from "../audit/events";
-import { REVOKED_MARKER, writeMarkers } from "../keys/marker";
-import { revokeAllKeys } from "../keys/repository";
+import { changeKeys, effectsOf } from "../keys/marker";
+import { activeKeyIds, keyStateOf, revokeAllKeys } from "../keys/repository";
 import { type RpcContext, type RpcFailure, rpcFailure, textArgument } from "./contract";
 
 export interface RevokeAllResult {
@@ -9,9 +9,8 @@ export interface RevokeAllResult {
 }
 
 /**
- * Account deletion or compromise: every active key of the owner is revoked (audited, same marker
- * protocol as DELETE). `service_unavailable` when the markers cannot be written: the keys are
- * revoked, and calling again re-writes the markers.
+ * Account deletion or compromise: every active key of the owner is revoked (audited), under the
+ * same marker protocol as DELETE. `service_unavailable` means nothing was revoked: call again.
  */
 export async function revokeAllKeysOf(
   ctx: RpcContext,
@@ -21,10 +20,14 @@ export async function revokeAllKeysOf(
   const owner = textArgument(ownerId);
   if (!owner) return rpcFailure("invalid_request", "ownerId must be a non-empty string.");
   const why = typeof reason === "string" && reason ? reason.slice(0, 200) : "revoke_all";
-  const ids = await revokeAllKeys(ctx.stores.db, owner, systemActor("rpc"), why);
-  const markers = new Map(ids.map((id) => [id, REVOKED_MARKER] as const));
-  if ((await writeMarkers(ctx.stores.redis, markers, ctx.logger)) === "failed") {
-    return rpcFailure("service_unavailable", "The keys are revoked but not yet propagated; call again.");
-  }
-  return { ok: true, revokedKeyIds: ids };
+  const { db, redis } = ctx.stores;
+  const outcome = await changeKeys(
+    redis,
+    ctx.logger,
+    await activeKeyIds(db, owner),
+    () => revokeAllKeys(db, owner, systemActor("rpc"), why),
+    (rows) => effectsOf(rows.map(keyStateOf), Date.now()),
+  );
+  if (!outcome.ok) return rpcFailure("service_unavailable", "Nothing was revoked: call again.");
+  return { ok: true, revokedKeyIds: outcome.value.map((row) => row.id) };
 }

@@ -1,12 +1,13 @@
 /**
  * A verified GitHub report → leaked keys killed → partner feedback. Checksums first (no database
- * work for a token that fails it), then ONE lookup for the whole report and one write batch; the
- * route writes the markers before it answers (docs/DESIGN.md#marker-protocol).
+ * work for a token that fails it), then ONE lookup for the whole report and one write batch, under
+ * the marker protocol (docs/DESIGN.md#marker-protocol).
  */
+import type { Redis } from "@upstash/redis/cloudflare";
 import { systemActor } from "../audit/events";
 import type { Database } from "../db/client";
 import { deadKeyMarker, type LeakVerdict, leakVerdict } from "../keys/leaks";
-import type { MarkerValue } from "../keys/marker";
+import { changeKeys, effectsOf } from "../keys/marker";
 import { findLeakMatches, killLeakedSecrets } from "../keys/repository";
 import { hashKey, parseKey } from "../keys/token";
 import type { Logger } from "../observability/logger";
@@ -16,25 +17,40 @@ export const SCANNING_ACTOR = systemActor("github-secret-scanning");
 
 export interface ReportStores {
   db: Database;
+  redis: Redis;
   logger: Logger;
 }
 
-/** The feedback for GitHub, and the markers the caller must write before it answers. */
+/**
+ * The feedback for GitHub, or `unavailable` when Redis refused the first step of the marker
+ * protocol — then nothing was revoked, and GitHub re-delivers the report.
+ */
 export async function handleLeakReport(
   report: LeakReport,
-  { db, logger }: ReportStores,
-): Promise<{ feedback: Feedback; markers: Map<string, MarkerValue> }> {
+  { db, redis, logger }: ReportStores,
+): Promise<Feedback | "unavailable"> {
   const tokens = await Promise.all(report.map(checkToken));
   const plausible = [...new Set(tokens.filter((t) => t.plausible).map((t) => t.hash))];
   const matches = await findLeakMatches(db, plausible);
   const verdicts = new Map<string, LeakVerdict>(plausible.map((hash) => [hash, leakVerdict(hash, matches)]));
 
   const kills = planKills(verdicts, tokens);
-  const markers = new Map<string, MarkerValue>();
-  for (const verdict of verdicts.values()) {
-    if (verdict.kind === "already_dead") markers.set(verdict.key.id, deadKeyMarker(verdict.key));
-  }
-  for (const [id, marker] of await killLeakedSecrets(db, kills, SCANNING_ACTOR)) markers.set(id, marker);
+  const outcome = await changeKeys(
+    redis,
+    logger,
+    [...new Set(kills.map((kill) => kill.keyId))],
+    () => killLeakedSecrets(db, kills, SCANNING_ACTOR),
+    (killed) => {
+      const effects = effectsOf(killed, Date.now());
+      // Re-writing the marker of a key that is already dead heals a marker write lost earlier.
+      for (const verdict of verdicts.values()) {
+        if (verdict.kind === "already_dead" && !effects.markers.has(verdict.key.id))
+          effects.markers.set(verdict.key.id, deadKeyMarker(verdict.key));
+      }
+      return effects;
+    },
+  );
+  if (!outcome.ok) return "unavailable";
 
   logger.log("info", "leak_report", {
     tokens: tokens.length,
@@ -42,12 +58,11 @@ export async function handleLeakReport(
     revokedKeyIds: kills.filter((k) => k.kind === "revoke").map((k) => k.keyId),
     previousSecretEndedKeyIds: kills.filter((k) => k.kind === "expire_previous").map((k) => k.keyId),
   });
-  const feedback = tokens.map((token) => ({
+  return tokens.map((token) => ({
     token_hash: token.hash,
     token_type: token.report.type,
     label: feedbackLabel(verdicts.get(token.hash)),
   }));
-  return { feedback, markers };
 }
 
 async function checkToken({ token, ...report }: LeakReport[number]): Promise<CheckedToken> {

@@ -21,10 +21,16 @@ export interface KeyRow {
 export type CacheEntry =
   | {
       kind: "key";
-      row: KeyRow /** When the marker (or a fresh read) last confirmed the row. */;
+      row: KeyRow;
+      /** When the row was read from Neon: it is never used more than ROW_MAX_AGE_MS after that. */
+      readAtMs: number;
+      /** When the marker (or a fresh read) last confirmed the row. */
       confirmedAtMs: number;
     }
   | { kind: "unknown"; untilMs: number };
+
+/** A backstop for a Redis that lost writes: a cached row is re-read this long after it was read. */
+export const ROW_MAX_AGE_MS = 60_000;
 
 /** Unknown hashes are remembered this long, so a wrong key costs no Neon query while it lasts. */
 export const UNKNOWN_TTL_MS = 60_000;

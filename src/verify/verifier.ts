@@ -7,19 +7,30 @@
 import type { ApiKeyRow } from "../db/schema";
 import type { Permission } from "../domain/permissions";
 import type { RequestStores } from "../http/stores";
+import { indexHas } from "../keys/hash-index";
 import { LIMITER_PREFIX, lastUsedGateKey, markerKey } from "../keys/keyspace";
 import { REVOKED_MARKER } from "../keys/marker";
 import { findKeyByHash, touchLastUsed } from "../keys/repository";
 import { hashKey } from "../keys/token";
-import { slidingWindow } from "../limits/sliding-window";
+import { forgetBlock, type LimitAnswer, slidingWindow } from "../limits/sliding-window";
 import type { Logger } from "../observability/logger";
 import { presentedKey } from "./credential";
-import { atCurrentLimit, decide, denied, type KeyFacts, keyStatus, type Verdict } from "./decision";
+import {
+  type AuthFailure,
+  atCurrentLimit,
+  authFailure,
+  decide,
+  denied,
+  type KeyFacts,
+  keyStatus,
+  type Verdict,
+} from "./decision";
 import { blockedClient, countFailedAuth } from "./failed-auth";
 import {
   type CacheEntry,
   type KeyRow,
   keyCache,
+  ROW_MAX_AGE_MS,
   UNCONFIRMED_TRUST_MS,
   UNKNOWN_TTL_MS,
   upstashBreaker,
@@ -80,6 +91,8 @@ function factsOf(row: KeyRow, hash: string): KeyFacts {
   };
 }
 
+type Reconciled = { kind: "row"; row: KeyRow } | { kind: "verdict"; verdict: Verdict };
+
 class VerifyRun {
   private readonly nowMs = Date.now();
 
@@ -95,21 +108,23 @@ class VerifyRun {
 
     let entry = keyCache.get(hash);
     if (entry?.kind === "unknown" && entry.untilMs > this.nowMs) return this.failedAuth("invalid_key");
-    let fresh = false;
-    if (entry?.kind !== "key") {
-      // A client already over its failed-auth limit costs no Neon query.
-      const blocked = blockedClient(this.request.clientIp, this.nowMs);
-      if (blocked) return blocked;
-      const read = await this.readRow(hash);
-      if (read.kind !== "key")
-        return read.kind === "unavailable" ? read.verdict : this.failedAuth("invalid_key");
-      entry = read.entry;
-      fresh = true;
+    if (entry?.kind === "key" && this.nowMs - entry.readAtMs <= ROW_MAX_AGE_MS) {
+      return this.checkKnownKey(hash, entry, false);
     }
-    return this.checkKnownKey(hash, entry, fresh);
+    if (entry?.kind !== "key") {
+      // A client over its failed-auth limit costs no Neon query for a key that does not exist —
+      // but a valid key is never refused for other clients' failures: the hash index tells them apart.
+      const blocked = blockedClient(this.request.clientIp, this.nowMs);
+      if (blocked && !(await this.indexed(hash))) return blocked;
+    }
+    const read = await this.readRow(hash);
+    if (read.kind !== "key")
+      return read.kind === "unavailable" ? read.verdict : this.failedAuth("invalid_key");
+    entry = read.entry;
+    return this.checkKnownKey(hash, entry, true);
   }
 
-  private failedAuth(code: Parameters<typeof countFailedAuth>[0]): Promise<Verdict> {
+  private failedAuth(code: AuthFailure): Promise<Verdict> {
     return countFailedAuth(code, {
       clientIp: this.request.clientIp,
       nowMs: this.nowMs,
@@ -120,47 +135,38 @@ class VerifyRun {
   }
 
   private async checkKnownKey(hash: string, entry: KnownEntry, fresh: boolean): Promise<Verdict> {
-    let { row } = entry;
     if (upstashBreaker.isOpen(this.nowMs)) return this.withoutUpstash(hash, entry, fresh);
+    const status = keyStatus(factsOf(entry.row, hash), this.nowMs);
+    // A dead secret never touches the key's counter: it is a failed authentication of the client.
+    if (!status.ok) return this.deadSecret(hash, entry, fresh, status.code);
 
     let answer: Awaited<ReturnType<VerifyRun["askUpstash"]>>;
     try {
-      answer = await this.askUpstash(row);
+      answer = await this.askUpstash(entry.row);
     } catch (error) {
       upstashBreaker.trip(this.nowMs);
       this.ctx.logger.log("warn", "upstash_unavailable", { error });
       return this.withoutUpstash(hash, entry, fresh);
     }
-
-    const marker = answer.marker === null ? null : String(answer.marker);
-    if (marker === REVOKED_MARKER) {
-      row = { ...row, revoked: true };
-      keyCache.set(hash, { kind: "key", row, confirmedAtMs: this.nowMs });
-    } else if (marker === String(row.version)) {
-      keyCache.set(hash, { kind: "key", row, confirmedAtMs: this.nowMs });
-    } else {
-      // The row changed since it was cached (or Redis lost the marker): the database decides.
-      if (!fresh) {
-        const read = await this.readRow(hash);
-        if (read.kind === "unavailable") return read.verdict;
-        if (read.kind === "unknown") return this.failedAuth("invalid_key");
-        row = read.entry.row;
-      }
-      if (marker === null) this.ctx.waitUntil(this.restoreMarker(row));
-    }
+    const reconciled = await this.reconcile(answer.marker, hash, entry, fresh);
+    if (reconciled.kind === "verdict") return reconciled.verdict;
+    const { row } = reconciled;
 
     const facts = factsOf(row, hash);
-    const limit = atCurrentLimit(answer.limit, answer.askedLimit, row.rateLimit);
+    const now = keyStatus(facts, this.nowMs);
+    if (!now.ok) {
+      // Found dead only after the limiter counted it: give the count back.
+      if (answer.limit.success) this.ctx.waitUntil(this.refund(row.id, answer.askedLimit));
+      return this.failedAuth(now.code);
+    }
+    const limit = await this.limitAtCurrent(row, answer.limit, answer.askedLimit);
     const verdict = decide({
       key: facts,
-      limit: {
-        success: limit.success,
-        rate: answeredRate("key", row.rateLimit, { ...limit, reset: answer.limit.reset }, this.nowMs),
-      },
+      limit: { success: limit.success, rate: answeredRate("key", row.rateLimit, limit, this.nowMs) },
       required: this.request.required,
       nowMs: this.nowMs,
     });
-    if (answer.gateOpened && keyStatus(facts, this.nowMs).ok) this.ctx.waitUntil(this.touchLastUsed(row.id));
+    if (answer.gateOpened) this.ctx.waitUntil(this.touchLastUsed(row.id));
     return verdict;
   }
 
@@ -176,6 +182,81 @@ class VerifyRun {
     return { limit, askedLimit: row.rateLimit, marker, gateOpened: gate === "OK" };
   }
 
+  /**
+   * The reader's side of the marker protocol: a cached row is used only while the marker shows its
+   * version; `changing` or any other value means the database decides, for this request.
+   */
+  private async reconcile(
+    rawMarker: string | number | null | undefined,
+    hash: string,
+    entry: KnownEntry,
+    fresh: boolean,
+  ): Promise<Reconciled> {
+    const marker = rawMarker === null || rawMarker === undefined ? null : String(rawMarker);
+    let row = entry.row;
+    if (marker === REVOKED_MARKER || marker === String(row.version)) {
+      if (marker === REVOKED_MARKER) row = { ...row, revoked: true };
+      keyCache.set(hash, { ...entry, row, confirmedAtMs: this.nowMs });
+      return { kind: "row", row };
+    }
+    if (!fresh) {
+      const read = await this.readRow(hash);
+      if (read.kind === "unavailable") return { kind: "verdict", verdict: read.verdict };
+      if (read.kind === "unknown") return { kind: "verdict", verdict: await this.failedAuth("invalid_key") };
+      row = read.entry.row;
+    }
+    // A lost marker is put back; `changing` belongs to a writer still at work (or one that died).
+    if (marker === null) this.ctx.waitUntil(this.restoreMarker(row));
+    return { kind: "row", row };
+  }
+
+  /**
+   * The limiter's answer at the key's current limit. After a limit change a block remembered by
+   * this isolate is forgotten, and a refusal under the old limit is asked again under the new one.
+   */
+  private async limitAtCurrent(row: KeyRow, answer: LimitAnswer, askedLimit: number) {
+    if (askedLimit === row.rateLimit) return answer;
+    forgetBlock(LIMITER_PREFIX.key, row.id);
+    if (answer.success) return { ...atCurrentLimit(answer, askedLimit, row.rateLimit), reset: answer.reset };
+    try {
+      const again = await slidingWindow(this.ctx.stores.redis, LIMITER_PREFIX.key, row.rateLimit).limit(
+        row.id,
+      );
+      this.ctx.waitUntil(again.pending);
+      return again;
+    } catch (error) {
+      this.ctx.logger.log("warn", "upstash_unavailable", { error });
+      return { success: true, remaining: row.rateLimit, reset: 0 };
+    }
+  }
+
+  /**
+   * The cached row says this secret is dead. Revoked is final, and a fresh row is the database's
+   * word; otherwise the marker (read in the same request as the failed-auth count) says whether the
+   * row still holds — an extended expiry would revive the key.
+   */
+  private async deadSecret(
+    hash: string,
+    entry: KnownEntry,
+    fresh: boolean,
+    code: AuthFailure,
+  ): Promise<Verdict> {
+    if (fresh || entry.row.revoked) return this.failedAuth(code);
+    const [verdict, marker] = await Promise.all([
+      this.failedAuth(code),
+      this.ctx.stores.redis.getex<string | number>(markerKey(entry.row.id)).catch(() => undefined),
+    ]);
+    if (marker === undefined || String(marker) === String(entry.row.version)) return verdict;
+    const read = await this.readRow(hash);
+    if (read.kind === "unavailable") return read.verdict;
+    if (read.kind === "unknown") return verdict;
+    const status = keyStatus(factsOf(read.entry.row, hash), this.nowMs);
+    if (status.ok) return this.checkKnownKey(hash, read.entry, true);
+    return verdict.allow || verdict.code === "rate_limited"
+      ? verdict
+      : authFailure(status.code, verdict.rate);
+  }
+
   /** Breaker open: the limit fails open; a cached key is trusted ≤ 10 s since its last confirmation. */
   private async withoutUpstash(hash: string, entry: KnownEntry, fresh: boolean): Promise<Verdict> {
     let row = entry.row;
@@ -185,12 +266,27 @@ class VerifyRun {
       if (read.kind === "unknown") return this.failedAuth("invalid_key");
       row = read.entry.row;
     }
+    const facts = factsOf(row, hash);
+    const status = keyStatus(facts, this.nowMs);
+    if (!status.ok) return this.failedAuth(status.code);
     return decide({
-      key: factsOf(row, hash),
+      key: facts,
       limit: { success: true, rate: unaskedRate("key", row.rateLimit, this.nowMs) },
       required: this.request.required,
       nowMs: this.nowMs,
     });
+  }
+
+  /** Whether the hash index knows this hash; an index that cannot be asked knows nothing. */
+  private async indexed(hash: string): Promise<boolean> {
+    if (upstashBreaker.isOpen(this.nowMs)) return false;
+    try {
+      return await indexHas(this.ctx.stores.redis, hash);
+    } catch (error) {
+      upstashBreaker.trip(this.nowMs);
+      this.ctx.logger.log("warn", "upstash_unavailable", { error });
+      return false;
+    }
   }
 
   private async readRow(hash: string): Promise<RowRead> {
@@ -209,9 +305,26 @@ class VerifyRun {
       keyCache.set(hash, { kind: "unknown", untilMs: this.nowMs + UNKNOWN_TTL_MS });
       return { kind: "unknown" };
     }
-    const entry = { kind: "key" as const, row: toKeyRow(found), confirmedAtMs: this.nowMs };
+    const entry = {
+      kind: "key" as const,
+      row: toKeyRow(found),
+      readAtMs: this.nowMs,
+      confirmedAtMs: this.nowMs,
+    };
     keyCache.set(hash, entry);
     return { kind: "key", entry };
+  }
+
+  /** Gives back the count of a request that turned out to carry a dead secret. */
+  private async refund(keyId: string, limit: number): Promise<void> {
+    try {
+      const refunded = await slidingWindow(this.ctx.stores.redis, LIMITER_PREFIX.key, limit).limit(keyId, {
+        rate: -1,
+      });
+      await refunded.pending;
+    } catch (error) {
+      this.ctx.logger.log("warn", "limit_refund_failed", { keyId, error });
+    }
   }
 
   /** Redis lost the marker: put it back, unless a writer got there first (NX). */

@@ -3,11 +3,13 @@
  * fails, the dashboard's answer and /v1's verdict agree; a dead secret never spends a live key's
  * limit; other clients' failures never lock a valid key out; a limit change is in force at once.
  */
+import { exports } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiKeys } from "../../src/db/schema";
-import { markerKey } from "../../src/keys/keyspace";
-import { generateKey } from "../../src/keys/token";
+import { keyHashIndexKey, markerKey } from "../../src/keys/keyspace";
+import { generateKey, hashKey } from "../../src/keys/token";
+import { BlockCache, limiterCache } from "../../src/limits/sliding-window";
 import { FAILED_AUTH_LIMIT } from "../../src/verify/failed-auth";
 import { asUser, expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
@@ -193,5 +195,60 @@ describe("rolling an expired key", () => {
       .set({ expiresAt: sql`now() - interval '1 second'` })
       .where(eq(apiKeys.id, key.id));
     await expectProblem(await asUser(key.ownerId, "POST", `/api/keys/${key.id}/roll`, {}), 409, "conflict");
+  });
+});
+
+describe("the key-hash index", () => {
+  it("follows every key change: written on create, both secrets during a roll's grace, removed on revoke", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    const hash = await hashKey(key.key);
+    expect(await upstashCommand("GET", keyHashIndexKey(hash))).toBe(key.id);
+    const rolled = await asUser(key.ownerId, "POST", `/api/keys/${key.id}/roll`, { gracePeriodSeconds: 120 });
+    const fresh = await hashKey(((await rolled.json()) as { key: string }).key);
+    expect(await upstashCommand("GET", keyHashIndexKey(fresh))).toBe(key.id);
+    const ttl = Number(await upstashCommand("TTL", keyHashIndexKey(hash)));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(120);
+    expect((await asUser(key.ownerId, "DELETE", `/api/keys/${key.id}`)).status).toBe(204);
+    expect(await upstashCommand("EXISTS", keyHashIndexKey(hash), keyHashIndexKey(fresh))).toBe(0);
+  });
+
+  it("an entry Redis lost comes back with the Cron Trigger's rebuild, which is idempotent", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    const hash = await hashKey(key.key);
+    await upstashCommand("DEL", keyHashIndexKey(hash));
+    const ip = freshIp();
+    startOfAWindow();
+    for (let i = 0; i < FAILED_AUTH_LIMIT + 1; i++) await v1(generateKey(), "/v1/key", { ip });
+    // Without its entry the valid cold key looks unknown to a blocked client.
+    await expectProblem(await v1(key.key, "/v1/key", { ip }), 429, "rate_limited");
+    let pass: Awaited<ReturnType<typeof exports.default.rebuildKeyIndex>>;
+    do pass = await exports.default.rebuildKeyIndex();
+    while (pass.ok && !pass.passComplete);
+    expect(pass.ok).toBe(true);
+    expect(await upstashCommand("GET", keyHashIndexKey(hash))).toBe(key.id);
+    const again = await exports.default.rebuildKeyIndex();
+    expect(again.ok).toBe(true);
+    expect(await upstashCommand("GET", keyHashIndexKey(hash))).toBe(key.id);
+    expect((await v1(key.key, "/v1/key", { ip })).status).toBe(200);
+  });
+});
+
+describe("the limiter's block cache", () => {
+  it("is bounded in entries and drops entries whose block has ended", () => {
+    const cache = new BlockCache(1_000);
+    const now = Date.now();
+    for (let i = 0; i < 30_000; i++) cache.set(`vk:rl:auth-failed:client-${i}`, now + 60_000);
+    expect(cache.size).toBe(1_000);
+    expect(cache.has("vk:rl:auth-failed:client-29999")).toBe(true);
+    expect(cache.has("vk:rl:auth-failed:client-0")).toBe(false);
+    advance(61_000);
+    cache.set("vk:rl:key:one-more", Date.now() + 60_000);
+    expect([...cache.keys()]).toEqual(["vk:rl:key:one-more"]);
+  });
+
+  it("the shared cache every limiter uses is such a bounded cache", () => {
+    expect(limiterCache).toBeInstanceOf(BlockCache);
+    expect(limiterCache.maxEntries).toBeLessThanOrEqual(10_000);
   });
 });
