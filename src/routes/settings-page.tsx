@@ -5,7 +5,7 @@ import { html } from "hono/html";
 import { verifySession } from "../auth/session";
 import { SESSION_COOKIE } from "../auth/session-middleware";
 import type { AppEnv } from "../http/app-env";
-import { SETTINGS_SCRIPT } from "../ui/settings-script";
+import SETTINGS_SCRIPT from "../ui/client/settings.js";
 import { SETTINGS_ASSETS, SettingsShell } from "../ui/settings-shell";
 import { SETTINGS_STYLES } from "../ui/settings-styles";
 import { devSignInAllowed } from "./dev-session";
@@ -53,6 +53,7 @@ export function registerSettingsPage(app: OpenAPIHono<AppEnv>): void {
     return c.html(html`<!doctype html>${shell}`);
   });
 
+  // The browser script's source text (a Text module: wrangler.toml [[rules]]), served as written.
   app.get(SETTINGS_ASSETS.script, (c) => {
     setPageHeaders(c);
     return c.body(SETTINGS_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8" });

@@ -2,16 +2,20 @@
  * Settings > API Keys in a real browser (Chromium), against the Worker served by wrangler's dev
  * server on 127.0.0.1 over this run's Postgres and Redis, with the model providers faked on
  * loopback: a signed-out visitor in production, then one dev user's journey (steps build on each other).
+ * Every assertion on what the page shows waits for it (`eventually`, or a locator's `waitFor`): the
+ * page changes after its handlers and requests have run, not when an action resolves.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchChromium, type PageComplaints, recordComplaints } from "./chromium";
+import { eventually } from "./eventually";
 import { type LocalApp, startLocalApp } from "./local-app";
 import "../support/test-stack";
 
 const SCREENSHOT = "docs/settings-page.png";
+const CLIENT_SOURCE = "src/ui/client/settings.js";
 const GOOD_PROVIDER_KEY = "sk-good-browser-test-9f3c";
 const BAD_PROVIDER_KEY = "sk-bad-browser-test-0000";
 
@@ -70,9 +74,9 @@ describe("in production, signed out", () => {
     await visitor.goto(`${production.origin}/settings/api-keys`);
     await visitor.getByText("Sign in from the VULK dashboard to manage your API keys.").waitFor();
     const dashboard = visitor.getByRole("link", { name: "VULK dashboard" });
-    expect(await dashboard.getAttribute("href")).toBe("http://localhost:5173");
-    expect(await visitor.getByRole("button", { name: "Sign in as a dev user" }).count()).toBe(0);
-    expect(await visitor.locator("#signed-in").isHidden()).toBe(true);
+    await eventually(() => dashboard.getAttribute("href")).toBe("http://localhost:5173");
+    await eventually(() => visitor.getByRole("button", { name: "Sign in as a dev user" }).count()).toBe(0);
+    await visitor.locator("#signed-in").waitFor({ state: "hidden" });
     await visitor.close();
 
     const devSession = await fetch(`${production.origin}/dev/session`, {
@@ -103,6 +107,13 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     expect(headers["x-content-type-options"]).toBe("nosniff");
     expect(headers["referrer-policy"]).toBe("no-referrer");
 
+    // The script is the repository's file byte for byte (no build step), under the same headers.
+    const script = await fetch(`${app.origin}/settings/api-keys/app.js`);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(script.headers.get("content-security-policy")).toBe(csp);
+    expect(script.headers.get("cache-control")).toBe("no-store");
+    expect(await script.text()).toBe(readFileSync(CLIENT_SOURCE, "utf8"));
+
     await page.getByLabel("User id").fill(`browser_${randomUUID()}`);
     await page.getByRole("button", { name: "Sign in as a dev user" }).click();
     await page.getByText("No API keys yet.").waitFor();
@@ -115,36 +126,37 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
 
     // Mistakes are reported next to the control that caused them.
     await dialog.getByRole("button", { name: "Create key" }).click();
-    expect(await page.locator("#key-name-error").textContent()).toBe("Give the key a name.");
-    expect(await page.locator("#key-permissions-error").textContent()).toBe(
+    await eventually(() => page.locator("#key-name-error").textContent()).toBe("Give the key a name.");
+    await eventually(() => page.locator("#key-permissions-error").textContent()).toBe(
       "Choose at least one permission.",
     );
 
     await dialog.getByLabel("Name", { exact: true }).fill("CI reader");
     await permission.check();
-    expect(await dialog.getByLabel(/Rate limit/).inputValue()).toBe("60");
+    await eventually(() => dialog.getByLabel(/Rate limit/).inputValue()).toBe("60");
     await dialog.getByRole("button", { name: "Create key" }).click();
 
     await page.getByText("This key is shown only once").waitFor();
     const shown = page.getByLabel("API key", { exact: true });
+    await eventually(() => shown.inputValue()).toMatch(/^vk_sk_[0-9A-Za-z]{38}$/);
     fullKey = await shown.inputValue();
-    expect(fullKey).toMatch(/^vk_sk_[0-9A-Za-z]{38}$/);
     await page.getByRole("button", { name: "Done" }).click();
-    expect(await shown.inputValue()).toBe("");
+    // The dialog's `close` event (which clears the field) comes after the click has resolved.
+    await eventually(() => shown.inputValue()).toBe("");
 
     const row = page.locator("#keys-body tr", { hasText: "CI reader" });
-    await row.waitFor();
-    expect(await row.textContent()).toContain(`${fullKey.slice(0, 10)}...`);
-    expect(await row.locator(".chip").allTextContents()).toEqual(["projects:read"]);
+    await eventually(() => row.textContent()).toContain(`${fullKey.slice(0, 10)}...`);
+    await eventually(() => row.locator(".chip").allTextContents()).toEqual(["projects:read"]);
   });
 
   it("after a reload only the masked form is in the page", async () => {
     await page.reload();
     await page.locator("#keys-body tr", { hasText: "CI reader" }).waitFor();
+    // Once the masked form is in, the rest of the page is final: the absences are checked on that page.
+    await eventually(() => page.content()).toContain(`${fullKey.slice(0, 10)}...`);
     const html = await page.content();
     expect(html).not.toContain(fullKey);
     expect(html).not.toContain(fullKey.slice(10));
-    expect(html).toContain(`${fullKey.slice(0, 10)}...`);
   });
 
   it("the key works for what it may do and is refused the rest", async () => {
@@ -159,7 +171,7 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     await page.keyboard.press("Enter");
     const confirm = page.getByRole("alertdialog", { name: "Delete API key?" });
     await confirm.waitFor();
-    expect(await page.evaluate("document.activeElement.textContent.trim()")).toBe("Cancel");
+    await eventually(() => page.evaluate("document.activeElement.textContent.trim()")).toBe("Cancel");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     await confirm.waitFor({ state: "hidden" });
@@ -171,10 +183,10 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
 
   it("saves a provider key the provider accepts and refuses one it rejects", async () => {
     await page.locator("#providers article").nth(9).waitFor();
-    expect(await page.locator("#providers h3").allTextContents()).toHaveLength(10);
+    await eventually(() => page.locator("#providers h3").allTextContents()).toHaveLength(10);
 
     const openai = page.locator("#provider-openai");
-    expect(await openai.locator(".badge").textContent()).toBe("Not configured");
+    await eventually(() => openai.locator(".badge").textContent()).toBe("Not configured");
     // Record whether the card showed its busy state while the provider was asked.
     await page.evaluate(`new MutationObserver(() => {
       if (document.querySelector("#provider-openai-form[aria-busy=true]")) window.__sawBusy = true;
@@ -182,9 +194,9 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     await openai.getByLabel("API key").fill(GOOD_PROVIDER_KEY);
     await openai.getByRole("button", { name: "Save" }).click();
     await openai.getByText("Saved. Key ending in 9f3c.").waitFor();
-    expect(await page.evaluate("window.__sawBusy === true")).toBe(true);
-    expect(await openai.locator(".badge").textContent()).toBe("Configured");
-    expect(await openai.getByLabel("API key").inputValue()).toBe("");
+    await eventually(() => page.evaluate("window.__sawBusy === true")).toBe(true);
+    await eventually(() => openai.locator(".badge").textContent()).toBe("Configured");
+    await eventually(() => openai.getByLabel("API key").inputValue()).toBe("");
 
     const groq = page.locator("#provider-groq");
     await groq.getByLabel("API key").fill(BAD_PROVIDER_KEY);
@@ -192,11 +204,10 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     const refusal = page.locator("#provider-groq-key-error");
     await refusal.waitFor();
     // The refusal in plain words, and never the provider's body (which echoes the key).
-    const refusalText = (await refusal.textContent()) ?? "";
-    expect(refusalText.length).toBeGreaterThan(0);
-    expect(refusalText).not.toContain(BAD_PROVIDER_KEY);
-    expect(await groq.getByLabel("API key").getAttribute("aria-invalid")).toBe("true");
-    expect(await groq.locator(".badge").textContent()).toBe("Not configured");
+    await eventually(async () => ((await refusal.textContent()) ?? "").length).toBeGreaterThan(0);
+    expect(await refusal.textContent()).not.toContain(BAD_PROVIDER_KEY);
+    await eventually(() => groq.getByLabel("API key").getAttribute("aria-invalid")).toBe("true");
+    await eventually(() => groq.locator(".badge").textContent()).toBe("Not configured");
 
     const stored = await providerCardsFromApi();
     expect(stored.find((card) => card.provider === "openai")).toMatchObject({
@@ -207,13 +218,14 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
 
     await page.reload();
     await page.locator("#provider-openai .badge", { hasText: "Configured" }).waitFor();
+    await eventually(() => page.content()).toContain("Key ending in 9f3c");
     expect(await page.content()).not.toContain(GOOD_PROVIDER_KEY);
   });
 
   it("reads at phone width without sideways scrolling", async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await page.getByRole("button", { name: "Create API Key" }).waitFor();
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    await eventually(() => page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -227,6 +239,8 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     await page.getByRole("button", { name: "Create key" }).click();
     await page.getByRole("button", { name: "Done" }).click();
     await page.locator("#keys-body tr", { hasText: "Deploy bot" }).waitFor();
+    await page.locator("#create-dialog").waitFor({ state: "hidden" });
+    await eventually(() => page.getByLabel("API key", { exact: true }).inputValue()).toBe("");
     // The committed screenshot is rewritten only on request (dates and key prefixes differ every run).
     const update = !existsSync(SCREENSHOT) || process.env.UPDATE_SCREENSHOT === "1";
     const png = await page.screenshot({ path: update ? SCREENSHOT : undefined, fullPage: true });
