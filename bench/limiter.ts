@@ -1,7 +1,7 @@
 /**
  * Limiter accuracy over HTTP: 3L requests issued at once on a fresh key with limit L; how many
  * are admitted (target: exactly L). Bursts start away from a window edge: the sliding window's
- * estimate may admit L+1 across a minute boundary (LOCAL-PROTOCOLS.md).
+ * estimate may admit L+1 across a minute boundary (the library's sliding-window estimate).
  */
 import http from "node:http";
 import type { BenchClient } from "./client";
