@@ -8,7 +8,7 @@ import { max, median, min, sleep } from "./stats";
 
 export interface RoundTripCase {
   name: string;
-  /** What DESIGN §4 asks for, where it says. */
+  /** What docs/DESIGN.md#the-key-check asks for, where it says. */
   target: string;
   status: number[];
   neon: number[];

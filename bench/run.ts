@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   cleanups.push(() => providers.close());
   const secret = () => randomBytes(32).toString("base64");
   // The Worker logs `upstash_unavailable` when an Upstash call fails (500 ms deadline): its breaker
-  // then skips Upstash for 5 s and the limit fails open (DESIGN §4). Counted to explain the figures.
+  // then skips Upstash for 5 s and the limit fails open (docs/DESIGN.md#failure-policy). Counted to explain the figures.
   let upstashTimeouts = 0;
   const run = createLocalStack({
     postgres: stores.postgres,

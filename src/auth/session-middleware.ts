@@ -9,7 +9,7 @@ import { verifySession } from "./session";
 export const SESSION_COOKIE = "vulk_session";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Credentialed CORS for the dashboard's origin only (DESIGN §7). */
+/** Credentialed CORS for the dashboard's origin only (docs/DESIGN.md#sessions-and-browser-access). */
 export function dashboardCors(): MiddlewareHandler<AppEnv> {
   return (c, next) =>
     cors({

@@ -1,7 +1,7 @@
 import { decodeBase64url, encodeBase64url } from "../lib/base64";
 
 /**
- * Dashboard session JWTs (DESIGN §7): HS256 only, `aud` = vulk-keys, `exp` required and at most
+ * Dashboard session JWTs (docs/DESIGN.md#sessions-and-browser-access): HS256 only, `aud` = vulk-keys, `exp` required and at most
  * 24 h ahead, `sub` = the user id. Several secrets verify (rotation); the first one signs.
  */
 

@@ -3,7 +3,7 @@ import { PROVIDERS, type Provider } from "../domain/providers";
 import { decodeBase64 } from "../lib/base64";
 import type { Logger } from "../observability/logger";
 
-/** Every binding, secret and var the Worker reads (DESIGN §10). */
+/** Every binding, secret and var the Worker reads (docs/DESIGN.md#configuration). */
 export interface Env {
   DATABASE_URL: string;
   UPSTASH_REDIS_REST_URL: string;

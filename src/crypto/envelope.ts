@@ -1,5 +1,5 @@
 /**
- * Provider-key envelopes (DESIGN §5): `v<N>.<base64url(iv)>.<base64url(ciphertext ‖ tag)>`,
+ * Provider-key envelopes (docs/DESIGN.md#envelope-format): `v<N>.<base64url(iv)>.<base64url(ciphertext ‖ tag)>`,
  * AES-256-GCM under HKDF-SHA-256(master N, salt = empty, info = "vulk-keys provider-key v1"),
  * a fresh 12-byte IV per seal, AAD binding the ciphertext to owner, provider and base URL.
  */

@@ -3,7 +3,7 @@ import { drizzle, type NeonHttpDatabase } from "drizzle-orm/neon-http";
 import type { Config } from "../config/env";
 import * as schema from "./schema";
 
-/** DESIGN §4 failure policy: a Neon call that takes longer than this fails (→ 503). */
+/** Failure policy (docs/DESIGN.md#failure-policy): a Neon call that takes longer than this fails (→ 503). */
 export const NEON_TIMEOUT_MS = 3000;
 
 export type Database = NeonHttpDatabase<typeof schema>;

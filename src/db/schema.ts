@@ -33,7 +33,7 @@ export const apiKeys = pgTable(
     previousExpiresAt: timestamptz("previous_expires_at"),
     permissions: text("permissions").array().notNull(),
     rateLimit: integer("rate_limit").notNull().default(RATE_LIMIT.default),
-    /** Bumped in the same batch as every change; mirrored by the Redis marker (DESIGN §4). */
+    /** Bumped in the same batch as every change; mirrored by the Redis marker (docs/DESIGN.md#the-key-check). */
     version: integer("version").notNull().default(1),
     createdAt: timestamptz("created_at").notNull().defaultNow(),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
@@ -57,7 +57,7 @@ export const apiKeys = pgTable(
   ],
 );
 
-/** Provider keys (bring your own model), sealed per DESIGN §5; the master-key version lives in the envelope. */
+/** Provider keys (bring your own model), sealed per docs/DESIGN.md#envelope-format; the master-key version lives in the envelope. */
 export const providerKeys = pgTable(
   "provider_keys",
   {

@@ -1,4 +1,4 @@
-/** The closed set of public API key permissions (DESIGN §1). */
+/** The closed set of public API key permissions (docs/DESIGN.md#api-keys). */
 export const PERMISSIONS = ["projects:read", "projects:write", "deploy:write", "export:read"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -9,5 +9,5 @@ export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
   "export:read": "Download project source",
 };
 
-/** Requests per minute a key may make (DESIGN §1). */
+/** Requests per minute a key may make (docs/DESIGN.md#api-keys). */
 export const RATE_LIMIT = { min: 10, max: 1000, default: 60 } as const;

@@ -1,4 +1,4 @@
-/** The closed set of model providers a user can bring a key for (DESIGN §1, §8). */
+/** The closed set of model providers a user can bring a key for (docs/DESIGN.md#api-keys, #provider-keys). */
 export const PROVIDERS = [
   "openai",
   "anthropic",

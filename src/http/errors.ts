@@ -1,4 +1,4 @@
-/** The closed set of error codes (DESIGN §2), each with its status and title. */
+/** The closed set of error codes (docs/DESIGN.md#error-codes), each with its status and title. */
 export const ERRORS = {
   invalid_request: { status: 400, title: "Invalid request" },
   invalid_url: { status: 400, title: "Invalid URL" },

@@ -44,7 +44,7 @@ function loadConfigOrFail(env: AppEnv["Bindings"], logger: Logger): Config {
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
-/** JSON only (415) and at most `maxBytes` (413, counted as the body streams in) (DESIGN §2). */
+/** JSON only (415) and at most `maxBytes` (413, counted as the body streams in) (docs/DESIGN.md#api-conventions). */
 export function jsonBodyRules(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `?cursor=&limit=` (DESIGN §2): limit 1–100, default 20; the cursor is the last item's id. */
+/** `?cursor=&limit=` (docs/DESIGN.md#api-conventions): limit 1–100, default 20; the cursor is the last item's id. */
 export const PageQuerySchema = z.object({
   cursor: z.string().regex(UUID, "is not a cursor from a previous page").optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),

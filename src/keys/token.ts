@@ -1,5 +1,5 @@
 /**
- * Public API key format (DESIGN §3), pure:
+ * Public API key format (docs/DESIGN.md#token-format), pure:
  * `vk_sk_` + 32-char base62 body (uniform, ≈190 bits) + 6-char base62 CRC-32 of `vk_sk_<body>`.
  * The checksum lets us (and secret scanners) discard mistyped or invented keys without a lookup.
  */

@@ -1,4 +1,4 @@
-/** Project content rules (DESIGN §9), pure. */
+/** Project content rules (docs/DESIGN.md#public-api-resources), pure. */
 import { hasControlCharacters } from "../lib/text";
 
 export const PROJECT_LIMITS = {

@@ -1,5 +1,5 @@
 /**
- * The model providers a user can bring a key for (DESIGN §1, §8): one definition each — where it
+ * The model providers a user can bring a key for (docs/DESIGN.md#api-keys, #provider-keys): one definition each — where it
  * lives, how a key is checked without spending tokens, how the key is sent, what "invalid" looks like.
  */
 import { PROVIDERS, type Provider } from "../domain/providers";

@@ -1,5 +1,5 @@
 /**
- * Master-key rotation (DESIGN §5): each run re-seals a bounded batch of rows sealed under an older
+ * Master-key rotation (docs/DESIGN.md#envelope-format): each run re-seals a bounded batch of rows sealed under an older
  * master key with the newest one. Run it until `remaining` is 0, then drop the old key from the secret.
  */
 import type { Config } from "../config/env";

@@ -1,5 +1,5 @@
 /**
- * User-supplied provider URLs (Ollama, Custom), checked before any fetch (DESIGN §8): http(s), no
+ * User-supplied provider URLs (Ollama, Custom), checked before any fetch (docs/DESIGN.md#provider-keys): http(s), no
  * userinfo, no IP literal in a loopback, private, link-local, CGNAT, unspecified, multicast or
  * metadata range, in any numeric spelling; `localhost` only in development. Pure.
  *

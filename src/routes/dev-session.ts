@@ -7,7 +7,7 @@ import { ApiError } from "../http/errors";
 
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
-/** Development sign-in exists only in development, and only for a request to a loopback host (DESIGN §7). */
+/** Development sign-in exists only in development, and only for a request to a loopback host (docs/DESIGN.md#sessions-and-browser-access). */
 export function devSignInAllowed(config: { environment: string }, requestUrl: string): boolean {
   return config.environment === "development" && LOOPBACK_HOST.test(new URL(requestUrl).hostname);
 }
@@ -33,7 +33,7 @@ const route = createRoute({
   },
 });
 
-/** Exists only when ENVIRONMENT=development AND the request is for a loopback host (DESIGN §7). */
+/** Exists only when ENVIRONMENT=development AND the request is for a loopback host (docs/DESIGN.md#sessions-and-browser-access). */
 export function registerDevSession(app: OpenAPIHono<AppEnv>): void {
   app.use("/dev/*", async (c, next) => {
     if (!devSignInAllowed(c.get("config"), c.req.url)) throw new ApiError("not_found", "No such resource.");

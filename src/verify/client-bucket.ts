@@ -1,5 +1,5 @@
 /**
- * The failed-authentication bucket of a client (DESIGN §4): its IPv4 address, or its IPv6 /64,
+ * The failed-authentication bucket of a client (docs/DESIGN.md#the-key-check): its IPv4 address, or its IPv6 /64,
  * from CF-Connecting-IP; `unknown` when absent or unreadable.
  */
 export function clientBucket(ip: string | null | undefined): string {

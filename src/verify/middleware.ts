@@ -9,7 +9,7 @@ import { verify } from "./verifier";
 
 /**
  * Around every `/v1` request: CORS for any origin without credentials (a preflight needs no key),
- * and the rate-limit headers of DESIGN §6 on every answer, 200 through 500.
+ * and the rate-limit headers of docs/DESIGN.md#rate-limit-headers on every answer, 200 through 500.
  */
 export function v1Surface(): MiddlewareHandler<AppEnv> {
   const corsHandler = cors({
@@ -31,7 +31,7 @@ export function v1Surface(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The key check (DESIGN §4) for one route: 401 → 429 → 403, else the verified key in `c.var.apiKey`. */
+/** The key check (docs/DESIGN.md#the-key-check) for one route: 401 → 429 → 403, else the verified key in `c.var.apiKey`. */
 export function requireKey(permission: Permission | null): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const verdict = await verify(

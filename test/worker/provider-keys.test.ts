@@ -1,4 +1,4 @@
-/** Provider keys (bring your own model): validate, seal, never expose (DESIGN §5, §8). */
+/** Provider keys (bring your own model): validate, seal, never expose (docs/DESIGN.md#envelope-format, #provider-keys). */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";

@@ -1,4 +1,4 @@
-/** Generation routing over RPC (DESIGN §8) and master-key rotation (DESIGN §5). */
+/** Generation routing over RPC (docs/DESIGN.md#provider-keys) and master-key rotation (docs/DESIGN.md#envelope-format). */
 import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";

@@ -11,7 +11,7 @@ import {
   toBase62,
 } from "../../src/keys/token";
 
-// Expected values computed independently with Python's zlib.crc32 (see DESIGN §3).
+// Expected values computed independently with Python's zlib.crc32 (see docs/DESIGN.md#token-format).
 const VECTORS = [
   ["vk_sk_000000000000000000000000000000004gACZF", 4287569033],
   ["vk_sk_abcdefghijklmnopqrstuvwxyzABCDEF18ZtQ3", 1042898035],

@@ -1,6 +1,6 @@
 /**
- * The key check of DESIGN §4: round trips, the marker protocol, one counter for HTTP and RPC,
- * the failed-auth limit and the §6 headers.
+ * The key check of docs/DESIGN.md#the-key-check: round trips, the marker protocol, one counter for HTTP and RPC,
+ * the failed-auth limit and the rate-limit headers (docs/DESIGN.md#rate-limit-headers).
  */
 import { exports } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";

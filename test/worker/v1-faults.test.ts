@@ -1,4 +1,4 @@
-/** The failure policy of DESIGN §4: Upstash or Neon unavailable. */
+/** The failure policy (docs/DESIGN.md#failure-policy): Upstash or Neon unavailable. */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { upstashBreaker } from "../../src/verify/isolate-state";
 import { asUser, expectProblem, newUserId } from "../support/http";

@@ -1,4 +1,4 @@
-/** Projects, files, deployments and export through /v1 (DESIGN §9). */
+/** Projects, files, deployments and export through /v1 (docs/DESIGN.md#public-api-resources). */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
