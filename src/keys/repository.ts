@@ -8,7 +8,7 @@ import { and, desc, eq, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm
 import { type Actor, type AuditAction, auditFrom } from "../audit/events";
 import type { Database } from "../db/client";
 import { sqlState } from "../db/errors";
-import { type ApiKeyRow, apiKeys } from "../db/schema";
+import { type ApiKeyRow, accounts, apiKeys } from "../db/schema";
 import { afterCursor, textArray, timestamptz } from "../db/sql";
 import type { Permission } from "../domain/permissions";
 import type { LeakKill, LeakMatch } from "./leaks";
@@ -229,13 +229,17 @@ export async function listKeys(
     .limit(limit);
 }
 
+/** A key as the key check reads it: with its owner's account limit (null = the default). */
+export type KeyCheckRow = ApiKeyRow & { accountRateLimit: number | null };
+
 /** The key check's lookup: the key whose current or previous secret has this hash. ONE query. */
-export async function findKeyByHash(db: Database, hash: string): Promise<ApiKeyRow | undefined> {
-  const [row] = await db
-    .select()
+export async function findKeyByHash(db: Database, hash: string): Promise<KeyCheckRow | undefined> {
+  const [found] = await db
+    .select({ key: apiKeys, accountRateLimit: accounts.rateLimit })
     .from(apiKeys)
+    .leftJoin(accounts, eq(accounts.ownerId, apiKeys.ownerId))
     .where(or(eq(apiKeys.hash, hash), eq(apiKeys.previousHash, hash)));
-  return row;
+  return found && { ...found.key, accountRateLimit: found.accountRateLimit };
 }
 
 /** Records that the key was used now (the key check calls it at most once a minute per key). */
