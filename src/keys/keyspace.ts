@@ -24,8 +24,11 @@ export const usageKey = (keyId: string, hour: string) => `vk:use:${keyId}:${hour
 /** The ids of the keys used in one hour: how the roll-up finds them without SCAN. */
 export const usageHourKey = (hour: string) => `vk:use:keys:${hour}`;
 
-/** Where the usage roll-up resumes: the hour it is in and its SSCAN cursor. */
-export const USAGE_ROLLUP_CURSOR = "vk:use:rollup";
+/** Set once the roll-up has copied the hour into Postgres. */
+export const usageDoneKey = (hour: string) => `vk:use:done:${hour}`;
+
+/** Where the roll-up of an hour resumes: its SSCAN cursor over `usageHourKey(hour)`. */
+export const usageCursorKey = (hour: string) => `vk:use:cursor:${hour}`;
 
 /**
  * Sliding-window limiter prefixes. @upstash/ratelimit derives its counters from them as
