@@ -47,7 +47,7 @@ describe("the account limit", () => {
     }
     expect(admitted).toBe(2000);
     expect(limitedByAccount).toBe(100);
-  });
+  }, 60_000);
 
   it("headers list both policies; X-RateLimit-* report the one closer to exhaustion", async () => {
     const owner = newUserId();
