@@ -35,7 +35,7 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     return "ratelimit" in result ? result : verifyRefusal(result.code, result.detail);
   }
 
-  /** Cron Trigger: one bounded batch each of master-key rotation and of the key-hash index rebuild. */
+  /** Cron Trigger: one bounded batch each of master-key rotation, the key-hash index rebuild and the usage roll-up. */
   override async scheduled(): Promise<void> {
     await this.rewrapProviderKeys();
     await this.rebuildKeyIndex();
