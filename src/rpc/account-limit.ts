@@ -1,8 +1,7 @@
 import { systemActor } from "../audit/events";
 import { ACCOUNT_RATE_LIMIT } from "../domain/permissions";
 import { setAccountLimit } from "../keys/account-repository";
-import { changeKeys, effectsOf } from "../keys/marker";
-import { activeKeyIds, keyStateOf } from "../keys/repository";
+import { changeOwnerKeys } from "../keys/owner-change";
 import { type RpcContext, type RpcFailure, rpcFailure, textArgument } from "./contract";
 
 export interface AccountLimitResult {
@@ -37,15 +36,11 @@ export async function setAccountLimitOf(
     );
   }
   const rateLimit = limit as number | null;
-  const { db, redis } = ctx.stores;
-  const outcome = await changeKeys(
-    redis,
-    ctx.logger,
-    await activeKeyIds(db, owner),
-    () => setAccountLimit(db, owner, rateLimit, systemActor("rpc")),
-    (rows) => effectsOf(rows.map(keyStateOf), Date.now()),
+  const { db } = ctx.stores;
+  const changed = await changeOwnerKeys(ctx.stores, ctx.logger, owner, () =>
+    setAccountLimit(db, owner, rateLimit, systemActor("rpc")),
   );
-  if (!outcome.ok) return rpcFailure("service_unavailable", "Nothing was changed: call again.");
+  if (!changed) return rpcFailure("service_unavailable", "Nothing was changed: call again.");
   return rateLimit === null
     ? { ok: true, rateLimit: ctx.config.accountRateLimit, source: "default" }
     : { ok: true, rateLimit, source: "account" };
