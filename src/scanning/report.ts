@@ -78,7 +78,15 @@ export function planKills(
   return [...byKey.values()];
 }
 
+/** At most `MAX_METADATA_CHARS` UTF-16 units, never ending on the first half of a surrogate pair. */
+export function clip(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (value.length <= MAX_METADATA_CHARS) return value;
+  const last = value.charCodeAt(MAX_METADATA_CHARS - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? MAX_METADATA_CHARS - 1 : MAX_METADATA_CHARS;
+  return value.slice(0, end);
+}
+
 function auditMetadata({ type, url, source }: CheckedToken["report"]): Record<string, unknown> {
-  const clip = (value: string | null | undefined) => value?.slice(0, MAX_METADATA_CHARS) ?? null;
   return { reporter: "github", tokenType: clip(type), url: clip(url), source: clip(source) };
 }

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, auditEvents } from "../../src/db/schema";
 import { markerKey } from "../../src/keys/keyspace";
 import { generateKey, hashKey } from "../../src/keys/token";
+import { unstorableStrings } from "../../src/lib/text";
 import { MAX_TOKENS_PER_REPORT } from "../../src/scanning/report";
 import { fixtureHits, setFixtureRoute } from "../support/fixture";
 import {
@@ -363,5 +364,34 @@ describe("the reference", () => {
       "Github-Public-Key-Signature",
     ]);
     expect(doc.components.schemas.SecretScanningReport).toBeDefined();
+  });
+});
+
+describe("secret-scanning reports with text Postgres cannot store", () => {
+  const report = (entry: Record<string, string>) => JSON.stringify([{ type: "vulk_api_key", ...entry }]);
+
+  it.each(["url", "source", "token"])("a NUL in %s is 400 and the key stays live", async (field) => {
+    const issued = await issueKey(newUserId(), ["projects:read"]);
+    const entry: Record<string, string> = {
+      token: issued.key,
+      url: "https://github.com/o/r",
+      source: "content",
+    };
+    entry[field] = `${entry[field]}\u0000`;
+    const response = await sendSignedReport(github, report(entry));
+    await expectProblem(response, 400, "invalid_request");
+    const [row] = await db().select().from(apiKeys).where(eq(apiKeys.id, issued.id));
+    expect(row?.revokedAt).toBeNull();
+  });
+
+  it("a long url is clipped for the audit trail without splitting a surrogate pair", async () => {
+    const issued = await issueKey(newUserId(), ["projects:read"]);
+    const url = `https://github.com/${"a".repeat(2047 - "https://github.com/".length)}😀-rest`;
+    const response = await sendSignedReport(github, report({ token: issued.key, url, source: "content" }));
+    expect(response.status).toBe(200);
+    const [event] = await leakedEvents(issued.id);
+    const stored = (event?.metadata as { url: string }).url;
+    expect(stored).toBe(url.slice(0, 2047));
+    expect(unstorableStrings(stored)).toEqual([]);
   });
 });
