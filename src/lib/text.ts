@@ -8,6 +8,7 @@ export function hasControlCharacters(text: string): boolean {
 }
 
 /** U+0000, or a UTF-16 surrogate without its partner: text Postgres (and UTF-8) cannot hold. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding U+0000 is the point.
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const isStorableText = (text: string): boolean => !UNSTORABLE.test(text);
