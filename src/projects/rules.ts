@@ -6,6 +6,7 @@ export const PROJECT_LIMITS = {
   fileBytes: 1024 * 1024,
   files: 200,
   projectBytes: 10 * 1024 * 1024,
+  projectsPerOwner: 100,
 } as const;
 
 /**

@@ -101,7 +101,7 @@ const routes = {
     request: { body: { required: true, content: json(CreateProjectSchema) } },
     responses: {
       201: { description: "Created", content: json(ProjectWithFilesSchema) },
-      ...v1Problems(400, 413, 415),
+      ...v1Problems(400, 409, 413, 415),
     },
   }),
   update: createRoute({
@@ -193,6 +193,12 @@ export function registerV1Projects(app: OpenAPIHono<AppEnv>): void {
       description: body.description ?? null,
       files,
     });
+    if (created === "quota_exceeded") {
+      throw new ApiError(
+        "quota_exceeded",
+        `An owner has at most ${PROJECT_LIMITS.projectsPerOwner} projects.`,
+      );
+    }
     return c.json({ ...toProject(created.project), files: filesObject(created.files) }, 201);
   });
 
