@@ -8,6 +8,7 @@ import { apiKeys, auditEvents } from "../../src/db/schema";
 import { markerKey } from "../../src/keys/keyspace";
 import { generateKey, hashKey } from "../../src/keys/token";
 import { unstorableStrings } from "../../src/lib/text";
+import { derToP1363, p1363ToDer } from "../../src/scanning/ecdsa-der";
 import { MAX_TOKENS_PER_REPORT } from "../../src/scanning/report";
 import { fixtureHits, setFixtureRoute } from "../support/fixture";
 import {
@@ -172,6 +173,37 @@ describe("forged reports: 401, nothing done", () => {
     expect({ neon: refused.neon, upstash: refused.upstash }).toEqual({ neon: 0, upstash: 0 });
     expect((await v1(key.key, "/v1/key")).status).toBe(200);
     expect(await leakedEvents(key.id)).toEqual([]);
+  });
+});
+
+describe("signature malleability", () => {
+  /** The order of P-256: (r, n − s) signs the same body as (r, s). */
+  const ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+  const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+  /** GitHub's headers for `body` with s forced into its high form (s > n/2). */
+  async function highS(body: string): Promise<Record<string, string>> {
+    const headers = await github.sign(body);
+    const der = Uint8Array.from(atob(headers["Github-Public-Key-Signature"] ?? ""), (c) => c.charCodeAt(0));
+    const raw = derToP1363(der) as Uint8Array;
+    const s = BigInt(`0x${hex(raw.subarray(32))}`);
+    const high = s > ORDER / 2n ? s : ORDER - s;
+    const flipped = Uint8Array.from([
+      ...raw.subarray(0, 32),
+      ...(high.toString(16).padStart(64, "0").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)),
+    ]);
+    return {
+      ...headers,
+      "Github-Public-Key-Signature": btoa(String.fromCharCode(...p1363ToDer(flipped))),
+    };
+  }
+
+  it("a report signed in high-S form is accepted: low-S is deliberately not enforced", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    const body = reportBody([{ token: key.key }]);
+    const feedback = await feedbackOf(await postReport(body, await highS(body)));
+    expect(feedback.map((f) => f.label)).toEqual(["true_positive"]);
+    await expectProblem(await v1(key.key, "/v1/key"), 401, "key_revoked");
   });
 });
 
