@@ -49,3 +49,10 @@ export function unstorableStrings(value: unknown): TextIssue[] {
   }
   return issues;
 }
+
+/** At most `max` UTF-16 units of `text`, never ending on the first half of a surrogate pair. */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}

@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { LeakKill, LeakVerdict } from "../keys/leaks";
+import { clipText } from "../lib/text";
 
 export const MAX_TOKENS_PER_REPORT = 5000;
 /** Audit metadata keeps at most this much of each reported string. */
@@ -78,14 +79,8 @@ export function planKills(
   return [...byKey.values()];
 }
 
-/** At most `MAX_METADATA_CHARS` UTF-16 units, never ending on the first half of a surrogate pair. */
-export function clip(value: string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  if (value.length <= MAX_METADATA_CHARS) return value;
-  const last = value.charCodeAt(MAX_METADATA_CHARS - 1);
-  const end = last >= 0xd800 && last <= 0xdbff ? MAX_METADATA_CHARS - 1 : MAX_METADATA_CHARS;
-  return value.slice(0, end);
-}
+const clip = (value: string | null | undefined) =>
+  value === null || value === undefined ? null : clipText(value, MAX_METADATA_CHARS);
 
 function auditMetadata({ type, url, source }: CheckedToken["report"]): Record<string, unknown> {
   return { reporter: "github", tokenType: clip(type), url: clip(url), source: clip(source) };
