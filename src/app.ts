@@ -8,7 +8,9 @@ import { registerAuditRoutes } from "./routes/audit";
 import { registerDevSession } from "./routes/dev-session";
 import { registerDocs } from "./routes/docs";
 import { registerHealth } from "./routes/health";
+import { registerKeyUsageRoute } from "./routes/key-usage";
 import { registerKeyRoutes } from "./routes/keys";
+import { registerProjectRoutes } from "./routes/projects";
 import { registerProviderKeyRoutes } from "./routes/provider-keys";
 import { registerScanningRoutes } from "./routes/scanning";
 import { registerSettingsPage } from "./routes/settings-page";
@@ -29,6 +31,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerSettingsPage(app);
   registerDevSession(app);
   registerKeyRoutes(app);
+  registerKeyUsageRoute(app);
+  registerProjectRoutes(app);
   registerProviderKeyRoutes(app);
   registerAuditRoutes(app);
   registerScanningRoutes(app);

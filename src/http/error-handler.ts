@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isDatabaseUnavailable } from "../db/errors";
+import { isRedisUnavailable } from "../redis/client";
 import { allowedMethods, type RegisteredRoute } from "./allowed-methods";
 import type { AppEnv } from "./app-env";
 import { ApiError, type ErrorCode, problemResponse } from "./errors";
@@ -57,7 +58,7 @@ function toApiError(error: unknown): ApiError {
     const code = HTTP_EXCEPTION_CODES[error.status];
     if (code) return new ApiError(code, error.status === 400 ? error.message || undefined : undefined);
   }
-  if (isDatabaseUnavailable(error)) {
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
     return new ApiError("service_unavailable", "The service is not available right now.", {
       internal: error,
     });

@@ -7,6 +7,7 @@ export const ERRORS = {
   invalid_key: { status: 401, title: "Invalid API key" },
   key_revoked: { status: 401, title: "API key revoked" },
   key_expired: { status: 401, title: "API key expired" },
+  key_disabled: { status: 401, title: "API key disabled" },
   invalid_session: { status: 401, title: "Invalid session" },
   invalid_signature: { status: 401, title: "Invalid signature" },
   missing_permission: { status: 403, title: "Missing permission" },

@@ -1,5 +1,5 @@
 /** Projects, their files and deployments, always scoped to the owner of the calling key. */
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type DeploymentRow, deployments, type ProjectRow, projectFiles, projects } from "../db/schema";
 import { afterCursor } from "../db/sql";
@@ -44,18 +44,42 @@ export async function createProject(
   return { project, files: rows.map(({ path, content }) => ({ path, content })) };
 }
 
+/** The projects a key may reach: every one of its owner's (null), or only these ids. */
+export type ProjectScope = readonly string[] | null;
+
 export function listProjects(
   db: Database,
   ownerId: string,
   limit: number,
   after?: string,
+  scope: ProjectScope = null,
 ): Promise<ProjectRow[]> {
   return db
     .select()
     .from(projects)
-    .where(and(eq(projects.ownerId, ownerId), afterCursor(projects, ownerId, after)))
+    .where(
+      and(
+        eq(projects.ownerId, ownerId),
+        afterCursor(projects, ownerId, after),
+        scope ? inArray(projects.id, [...scope]) : undefined,
+      ),
+    )
     .orderBy(desc(projects.createdAt), desc(projects.id))
     .limit(limit);
+}
+
+/** Which of these ids are projects of the owner. */
+export async function ownedProjectIds(
+  db: Database,
+  ownerId: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(and(eq(projects.ownerId, ownerId), inArray(projects.id, [...ids])));
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function findProject(

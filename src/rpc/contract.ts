@@ -10,6 +10,7 @@ import { ApiError, ERRORS, type ErrorCode } from "../http/errors";
 import { RequestStores } from "../http/stores";
 import { isStorableText } from "../lib/text";
 import { createLogger, type Logger } from "../observability/logger";
+import { isRedisUnavailable } from "../redis/client";
 
 export interface RpcFailure {
   ok: false;
@@ -43,7 +44,7 @@ export function failureOf(error: unknown, logger: Logger): RpcFailure {
     return rpcFailure(error.code, error.detail);
   }
   logger.log("error", "rpc_failed", { error });
-  if (isDatabaseUnavailable(error))
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error))
     return rpcFailure("service_unavailable", "The service is not available right now.");
   return rpcFailure("internal_error", "An internal error occurred.");
 }

@@ -75,6 +75,20 @@ describe("RPC failures cross the binding as results with a code", () => {
     await expectFailure(await throughBinding("rewrapProviderKeys"), "service_unavailable");
   });
 
+  it("setAccountLimit: bad arguments, and markers that cannot be written", async () => {
+    await expectFailure(await throughBinding("setAccountLimit", "", 100), "invalid_request");
+    await expectFailure(await throughBinding("setAccountLimit", newUserId(), 5), "invalid_request");
+    await expectFailure(await throughBinding("setAccountLimit", newUserId(), "100"), "invalid_request");
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    await setFault("upstash", "error");
+    await expectFailure(await throughBinding("setAccountLimit", key.ownerId, 100), "service_unavailable");
+  });
+
+  it("rollUpUsage: Redis down", async () => {
+    await setFault("upstash", "error");
+    await expectFailure(await throughBinding("rollUpUsage"), "service_unavailable");
+  });
+
   it("providerFetch: every refusal is a problem+json Response", async () => {
     const cases: [unknown[], number, string][] = [
       [[newUserId(), "skynet", "/models"], 400, "invalid_request"],
