@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { dashboardCors, requireSession } from "./auth/session-middleware";
 import type { AppEnv } from "./http/app-env";
-import { onError, onNotFound } from "./http/error-handler";
+import { notFoundHandler, onError } from "./http/error-handler";
 import { BODY_LIMITS, jsonBodyRules, requestContext } from "./http/middleware";
 import { createRouter } from "./http/router";
 import { registerAuditRoutes } from "./routes/audit";
@@ -40,7 +40,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerV1Projects(app);
   registerV1Deployments(app);
 
-  app.notFound(onNotFound);
+  app.notFound(notFoundHandler(() => app.routes));
   app.onError(onError);
   return app;
 }

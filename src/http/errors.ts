@@ -16,6 +16,7 @@ export const ERRORS = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   key_limit_reached: { status: 409, title: "Key limit reached" },
   conflict: { status: 409, title: "Conflict" },
+  quota_exceeded: { status: 409, title: "Quota exceeded" },
   needs_reentry: { status: 409, title: "Provider key must be entered again" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },

@@ -8,6 +8,7 @@ import { type Config, type Env, loadConfigOrLog } from "../config/env";
 import { isDatabaseUnavailable } from "../db/errors";
 import { ApiError, ERRORS, type ErrorCode } from "../http/errors";
 import { RequestStores } from "../http/stores";
+import { isStorableText } from "../lib/text";
 import { createLogger, type Logger } from "../observability/logger";
 import { isRedisUnavailable } from "../redis/client";
 
@@ -66,7 +67,12 @@ export async function runRpc<T>(
   }
 }
 
-/** A non-empty string argument, or undefined (the caller answers `invalid_request`). */
+/**
+ * A non-empty string argument Postgres can store (no U+0000, no unpaired surrogate), or undefined
+ * (the caller answers `invalid_request`).
+ */
 export function textArgument(value: unknown, maxLength = 256): string | undefined {
-  return typeof value === "string" && value.length > 0 && value.length <= maxLength ? value : undefined;
+  return typeof value === "string" && value.length > 0 && value.length <= maxLength && isStorableText(value)
+    ? value
+    : undefined;
 }

@@ -57,6 +57,12 @@ describe("RPC failures cross the binding as results with a code", () => {
     await expectFailure(await throughBinding("revokeAllKeys", key.ownerId, "test"), "service_unavailable");
   });
 
+  it("text Postgres cannot store is invalid_request, not internal_error", async () => {
+    await expectFailure(await throughBinding("revokeAllKeys", "user\u0000x"), "invalid_request");
+    await expectFailure(await throughBinding("revokeAllKeys", newUserId(), "why\ud800"), "invalid_request");
+    await expectFailure(await throughBinding("providerRoute", "user\u0000x", "openai"), "invalid_request");
+  });
+
   it("providerRoute: unknown provider, missing owner, database down", async () => {
     await expectFailure(await throughBinding("providerRoute", newUserId(), "skynet"), "invalid_request");
     await expectFailure(await throughBinding("providerRoute", "", "openai"), "invalid_request");

@@ -5,7 +5,7 @@ import { ApiError } from "../../http/errors";
 import { PageQuerySchema, page, pageOf } from "../../http/pagination";
 import { json } from "../../http/schemas";
 import { createProject, findProject, listProjects, putFile, updateProject } from "../../projects/repository";
-import { filesProblem, PROJECT_LIMITS, pathProblem, utf8Bytes } from "../../projects/rules";
+import { filesProblem, isUnholdableName, PROJECT_LIMITS, pathProblem, utf8Bytes } from "../../projects/rules";
 import { zipFiles } from "../../projects/zip";
 import {
   keyCheck,
@@ -21,7 +21,23 @@ import {
 
 const Name = z.string().trim().min(1).max(100);
 const Description = z.string().max(2000).nullable();
-const Files = z.record(z.string(), z.string()).openapi({ description: "Path → text content" });
+/**
+ * Path → content. Zod (like any object copy) silently drops a `__proto__` member, so it is refused
+ * here, on the raw input, before it can vanish.
+ */
+const Files = z
+  .preprocess(
+    (value, ctx) => {
+      if (value !== null && typeof value === "object") {
+        for (const name of Object.keys(value).filter(isUnholdableName)) {
+          ctx.addIssue({ code: "custom", message: "must not be __proto__", path: [name], input: value });
+        }
+      }
+      return value;
+    },
+    z.record(z.string(), z.string()),
+  )
+  .openapi({ description: "Path → text content" });
 
 const ProjectSchema = z
   .object({
@@ -86,7 +102,7 @@ const routes = {
     request: { body: { required: true, content: json(CreateProjectSchema) } },
     responses: {
       201: { description: "Created", content: json(ProjectWithFilesSchema) },
-      ...v1Problems(400, 413, 415),
+      ...v1Problems(400, 409, 413, 415),
     },
   }),
   update: createRoute({
@@ -179,6 +195,12 @@ export function registerV1Projects(app: OpenAPIHono<AppEnv>): void {
       description: body.description ?? null,
       files,
     });
+    if (created === "quota_exceeded") {
+      throw new ApiError(
+        "quota_exceeded",
+        `An owner has at most ${PROJECT_LIMITS.projectsPerOwner} projects.`,
+      );
+    }
     return c.json({ ...toProject(created.project), files: filesObject(created.files) }, 201);
   });
 
