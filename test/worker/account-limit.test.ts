@@ -129,3 +129,19 @@ describe("the warm-key budget with the account limit and usage counting on", () 
     });
   });
 });
+
+describe("one pipeline per request", () => {
+  it("two concurrent key checks never share a pipeline: 2 Upstash requests of 3 commands each", async () => {
+    const [a, b] = await Promise.all([
+      issueKey(newUserId(), ["projects:read"]),
+      issueKey(newUserId(), ["projects:read"]),
+    ]);
+    for (const key of [a, b]) {
+      await v1(key.key, "/v1/key");
+      await upstashCommand("SET", lastUsedGateKey(key.id), "1", "EX", "60");
+    }
+    const both = await countRequests(() => Promise.all([v1(a.key, "/v1/key"), v1(b.key, "/v1/key")]));
+    expect(both.result.map((r) => r.status)).toEqual([200, 200]);
+    expect({ upstash: both.upstash, commands: both.commands }).toEqual({ upstash: 2, commands: 6 });
+  });
+});
