@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { Permission } from "../domain/permissions";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
+import { denial, problemResponse } from "../http/errors";
 import { FAILED_AUTH_LIMIT } from "./failed-auth";
 import { EXPOSED_RATE_HEADERS, rateLimitHeaders, unaskedRate } from "./rate-headers";
 import { verify } from "./verifier";
@@ -49,7 +49,8 @@ export function requireKey(permission: Permission | null): MiddlewareHandler<App
       },
     );
     c.set("rate", verdict.rate);
-    if (!verdict.allow) throw new ApiError(verdict.code, verdict.detail);
+    // Answered, not thrown: an expected denial needs no Error (and no stack) to become problem+json.
+    if (!verdict.allow) return problemResponse(denial(verdict.code, verdict.detail), c.get("requestId"));
     c.set("apiKey", verdict.key);
     await next();
   };
