@@ -5,7 +5,6 @@
  * decision.ts, storage in keys/.
  */
 import type { Permission } from "../domain/permissions";
-import { ERRORS } from "../http/errors";
 import type { RequestStores } from "../http/stores";
 import { touchKey } from "../keys/check-script";
 import { indexHas } from "../keys/hash-index";
@@ -35,14 +34,8 @@ import {
   UNKNOWN_TTL_MS,
   upstashBreaker,
 } from "./isolate-state";
-import {
-  askLimits,
-  atCurrentLimits,
-  giveBack,
-  type LimitSubject,
-  limitsReport,
-  refusedBy,
-} from "./key-limits";
+import { factsOf, subjectOf, toKeyRow, usageOutcome } from "./key-facts";
+import { askLimits, atCurrentLimits, giveBack, limitsReport, refusedBy } from "./key-limits";
 import { unaskedRate } from "./rate-headers";
 
 /** The last-used gate opens at most once per this many seconds per key. */
@@ -71,58 +64,7 @@ type RowRead =
   | { kind: "unknown" }
   | { kind: "unavailable"; verdict: Verdict };
 
-function toKeyRow(row: KeyCheckRow): KeyRow {
-  return {
-    id: row.id,
-    ownerId: row.ownerId,
-    name: row.name,
-    permissions: row.permissions as Permission[],
-    rateLimit: row.rateLimit,
-    accountRateLimit: row.accountRateLimit,
-    projects: row.projects,
-    enabled: row.enabled,
-    version: row.version,
-    hash: row.hash,
-    previousHash: row.previousHash,
-    previousExpiresAtMs: row.previousExpiresAt?.getTime() ?? null,
-    expiresAtMs: row.expiresAt?.getTime() ?? null,
-    revoked: row.revokedAt !== null,
-  };
-}
-
-function factsOf(row: KeyRow, hash: string, accountLimitDefault: number): KeyFacts {
-  return {
-    id: row.id,
-    ownerId: row.ownerId,
-    name: row.name,
-    permissions: row.permissions,
-    rateLimit: row.rateLimit,
-    accountRateLimit: row.accountRateLimit ?? accountLimitDefault,
-    projects: row.projects,
-    expiresAtMs: row.expiresAtMs,
-    revoked: row.revoked,
-    enabled: row.enabled,
-    matched: row.hash === hash ? "current" : "previous",
-    previousExpiresAtMs: row.previousExpiresAtMs,
-  };
-}
-
 type Reconciled = { kind: "row"; row: KeyRow } | { kind: "verdict"; verdict: Verdict };
-
-/** What a verdict counts as in the key's usage; null for an answer that is none of them (a 503). */
-function usageOutcome(verdict: Verdict): UsageOutcome | null {
-  if (verdict.allow) return "ok";
-  if (verdict.code === "rate_limited") return "limited";
-  const status = ERRORS[verdict.code].status;
-  return status === 401 || status === 403 ? "denied" : null;
-}
-
-const subjectOf = (facts: KeyFacts): LimitSubject => ({
-  keyId: facts.id,
-  ownerId: facts.ownerId,
-  keyLimit: facts.rateLimit,
-  accountLimit: facts.accountRateLimit,
-});
 
 class VerifyRun {
   private readonly nowMs = Date.now();
