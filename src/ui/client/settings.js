@@ -271,8 +271,10 @@
   const openUsage = new Set();
 
   async function loadKeys() {
-    const result = await api("GET", "/api/keys?limit=100");
+    // The projects are read alongside, for the names in each row's Projects column.
+    const [result, named] = await Promise.all([api("GET", "/api/keys?limit=100"), readProjects()]);
     if (!result.ok) return say("keys-status", result.problem.detail);
+    projectsKnown = named !== null;
     const keys = /** @type {{ data: ApiKey[] }} */ (result.data).data;
     $("keys-body").replaceChildren(...keys.flatMap(keyRows));
     $("keys-table").hidden = keys.length === 0;
@@ -295,8 +297,9 @@
   /** @param {ApiKey} key */
   function projectsText(key) {
     if (key.projects === null) return "All projects";
-    const names = key.projects.map((id) => projectNames.get(id) || "a deleted project");
-    return names.join(", ");
+    const count = key.projects.length;
+    if (!projectsKnown) return count === 1 ? "1 project" : `${count} projects`;
+    return key.projects.map((id) => projectNames.get(id) || "a deleted project").join(", ");
   }
 
   /**
@@ -660,6 +663,25 @@
   let editing = null;
   /** Project id → name, from the last read of /api/projects (for the list's Projects column). */
   const projectNames = new Map();
+  /** The last read of /api/projects succeeded, so an id missing from projectNames is a deleted project. */
+  let projectsKnown = false;
+
+  /**
+   * The user's projects (recorded in projectNames), or null with the problem when they cannot be read.
+   * @returns {Promise<Project[] | null>}
+   */
+  async function readProjects() {
+    const result = await api("GET", "/api/projects?limit=100");
+    if (!result.ok) return null;
+    const projects = /** @type {{ data: Project[] }} */ (result.data).data;
+    projectNames.clear();
+    for (const project of projects) projectNames.set(project.id, project.name);
+    return projects;
+  }
+  /** The dialog's read of the project choices; a submit waits for it (an edit's ticks arrive with it). */
+  let projectChoices = Promise.resolve();
+  /** Counts the reads, so an older one that answers late does not overwrite a newer one. */
+  let projectReads = 0;
 
   /** A time as the value of an `<input type="datetime-local">` (local time, to the minute). @param {string} iso */
   function localInputValue(iso) {
@@ -681,12 +703,12 @@
    */
   async function loadProjectChoices(chosen) {
     const list = $("project-list");
+    const read = ++projectReads;
     list.replaceChildren();
     say("projects-status", "Loading your projects…");
-    const result = await api("GET", "/api/projects?limit=100");
-    if (!result.ok) return say("projects-status", result.problem.detail);
-    const projects = /** @type {{ data: Project[] }} */ (result.data).data;
-    for (const project of projects) projectNames.set(project.id, project.name);
+    const projects = await readProjects();
+    if (read !== projectReads) return;
+    if (!projects) return say("projects-status", "Your projects could not be read. Close and try again.");
     say("projects-status", projects.length === 0 ? "You have no projects yet." : "");
     list.replaceChildren(
       ...projects.map((project) => {
@@ -730,7 +752,7 @@
     }
     $(key && key.projects !== null ? "scope-some" : "scope-all", HTMLInputElement).checked = true;
     showScope();
-    loadProjectChoices(key ? key.projects : null);
+    projectChoices = loadProjectChoices(key ? key.projects : null);
     keyDialog.showModal();
   }
 
@@ -809,6 +831,8 @@
   keyForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(keyForm);
+    // Until the choices are in, a scoped key's boxes are missing: reading them then would drop its projects.
+    await projectChoices;
     const { request, mistakes } = readKeyForm();
     if (mistakes.length > 0) return showProblem({ detail: "", errors: mistakes }, KEY_FIELDS, "key-form");
     const key = editing;
