@@ -261,7 +261,7 @@ export function SettingsShell({ signedIn, devSignIn, dashboardOrigin }: ShellPro
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>API Keys · Settings · VULK</title>
         <link rel="stylesheet" href={SETTINGS_ASSETS.styles} />
-        <script src={SETTINGS_ASSETS.script} defer />
+        <script type="module" src={SETTINGS_ASSETS.script} />
       </head>
       <body data-signed-in={String(signedIn)}>
         <header class="topbar">
