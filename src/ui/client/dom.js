@@ -59,6 +59,9 @@ export const sentence = (text) => {
   return s.charAt(0).toUpperCase() + s.slice(1);
 };
 
+/** "1 request", "4 requests". @param {number} count */
+export const requests = (count) => `${count} ${count === 1 ? "request" : "requests"}`;
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 /**

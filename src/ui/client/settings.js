@@ -12,7 +12,7 @@
  * browser. They are type-checked with the DOM lib (JSDoc types, `./tsconfig.json`) and linted like
  * the rest of `src/`.
  */
-import { $, h, say, when } from "./dom.js";
+import { $, h, requests, say, when } from "./dom.js";
 import { api, busy, clearErrors, fieldError, onSignedOut, showProblem, submitButton } from "./forms.js";
 import { loadProviders } from "./providers.js";
 import { usageView } from "./usage-chart.js";
@@ -121,11 +121,11 @@ function keyRows(key) {
   );
   const usageId = `usage-${key.id}`;
   const open = openUsage.has(key.id);
-  /** @param {string} label @param {string} name @param {() => void} action @param {Record<string, unknown>} [extra] */
-  const action = (label, name, action, extra) =>
+  /** @param {string} label @param {string} name @param {() => void} onclick @param {Record<string, unknown>} [extra] */
+  const action = (label, name, onclick, extra) =>
     h(
       "button",
-      { type: "button", class: "link", "aria-label": `${label} ${name}`, onclick: action, ...extra },
+      { type: "button", class: "link", "aria-label": `${label} ${name}`, onclick, ...extra },
       label,
     );
   const row = h(
@@ -144,7 +144,7 @@ function keyRows(key) {
     h(
       "td",
       { "data-label": "Last 24 h", class: "requests-24h" },
-      key.requestsLast24h === null ? "Unavailable" : `${key.requestsLast24h} requests`,
+      key.requestsLast24h === null ? "Unavailable" : requests(key.requestsLast24h),
     ),
     h("td", { "data-label": "Last used" }, when(key.lastUsedAt)),
     h("td", { "data-label": "Expires" }, when(key.expiresAt)),
@@ -155,7 +155,7 @@ function keyRows(key) {
         "aria-expanded": String(open),
         "aria-controls": usageId,
       }),
-      action("Edit", key.name, () => openEdit(key)),
+      action("Edit", key.name, () => openKeyDialog(key)),
       action(key.enabled ? "Disable" : "Enable", key.name, () => setEnabled(key, !key.enabled), {
         "data-toggle": true,
       }),
@@ -335,9 +335,6 @@ function openKeyDialog(key) {
   projectChoices = loadProjectChoices(key ? key.projects : null);
   keyDialog.showModal();
 }
-
-/** @param {ApiKey} key */
-const openEdit = (key) => openKeyDialog(key);
 
 $("create-key").addEventListener("click", () => openKeyDialog(null));
 $("key-expires-clear").addEventListener("click", () => {

@@ -4,7 +4,7 @@
  * (solid, stripes, dots), the legend says each in words, every bar is an image named by its hour and
  * counts — and a table of every hour is its text alternative.
  */
-import { h, svg } from "./dom.js";
+import { h, requests, svg } from "./dom.js";
 
 /**
  * @typedef {{ ok: number, denied: number, limited: number }} UsageCounts
@@ -212,8 +212,8 @@ export function usageView(usage, prefix, name) {
     h(
       "p",
       { class: "usage-totals" },
-      h("strong", {}, String(ok + denied + limited)),
-      ` requests: ${ok} ok, ${denied} denied, ${limited} limited`,
+      h("strong", {}, requests(ok + denied + limited)),
+      `: ${ok} ok, ${denied} denied, ${limited} limited`,
     ),
     usage.complete
       ? ""
