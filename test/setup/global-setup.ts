@@ -51,7 +51,6 @@ export default async function setup(project: TestProject) {
       redisUrl,
       neonUrl: neon.url,
       neonSqlEndpoint: neon.sqlEndpoint,
-      neonWsProxy: neon.wsProxy,
       upstashUrl: upstash.url,
       upstashToken,
       fakeProvidersUrl: providers.url,
