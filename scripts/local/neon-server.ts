@@ -12,7 +12,6 @@
  *
  * CLI: npx tsx scripts/local/neon-server.ts [--port 4444] [--host 127.0.0.1]
  */
-import type { EventEmitter } from "node:events";
 import { realpathSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { resolve } from "node:path";
@@ -20,9 +19,10 @@ import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { CustomTypesConfig, DatabaseError, PoolClient, QueryArrayConfig, QueryArrayResult } from "pg";
 import pg from "pg";
+import { Counters, type FaultMode, FaultSwitch, handleControl, isControlPath } from "./control";
 import { isLoopbackHost } from "./loopback";
 
-export type FaultMode = "none" | "error" | "hang";
+export type { FaultMode } from "./control";
 
 export interface NeonServer {
   url: string;
@@ -45,9 +45,7 @@ export interface NeonServerOptions {
 /** Neon's proxy defaults: sql_over_http_max_request_size_bytes / _max_response_size_bytes. */
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
-const CONTROL_BODY_LIMIT = 4096;
 
-const FAULT_MODES: readonly FaultMode[] = ["none", "error", "hang"];
 const ISOLATION_LEVELS: Record<string, string> = {
   ReadUncommitted: "READ UNCOMMITTED",
   ReadCommitted: "READ COMMITTED",
@@ -424,40 +422,7 @@ function formatRow(row: unknown[], fields: { name: string }[], output: OutputOpt
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared state: counters, fault gate, upstream pools
-
-class FaultGate {
-  mode: FaultMode = "none";
-  private readonly waiters = new Set<() => void>();
-
-  set(mode: FaultMode): void {
-    this.mode = mode;
-    if (mode !== "hang") for (const wake of [...this.waiters]) wake();
-  }
-
-  /**
-   * Holds a request while the mode is "hang". Resolves true once it is not, or false if the
-   * peer went away first (then the caller must not answer).
-   */
-  async passHang(peer: EventEmitter, isClosed: () => boolean): Promise<boolean> {
-    while (this.mode === "hang") {
-      if (isClosed()) return false;
-      const woke = await new Promise<boolean>((settle) => {
-        const finish = (result: boolean) => {
-          this.waiters.delete(wake);
-          peer.off("close", abort);
-          settle(result);
-        };
-        const wake = () => finish(true);
-        const abort = () => finish(false);
-        this.waiters.add(wake);
-        peer.once("close", abort);
-      });
-      if (!woke) return false;
-    }
-    return !isClosed();
-  }
-}
+// Upstream pools
 
 class Upstreams {
   private readonly pools = new Map<string, pg.Pool>();
@@ -492,18 +457,19 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
   const host = opts.host ?? "127.0.0.1";
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? (() => {});
-  const counters = new Map<string, number>();
-  const faults = new FaultGate();
+  const counters = new Counters();
+  const faults = new FaultSwitch();
+  const control = { counters, faults, errorBody: (message: string) => ({ message }), log };
   const upstreams = new Upstreams(opts.maxConnectionsPerDatabase ?? 10, log);
   const sockets = new Set<Duplex>();
 
-  const count = (key: string) => counters.set(key, (counters.get(key) ?? 0) + 1);
+  const count = (key: string) => counters.add(key);
 
   // -- HTTP ---------------------------------------------------------------------------------
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { path } = splitTarget(req.url);
-    if (path.startsWith("/__local/")) return handleControl(req, res, path);
+    if (isControlPath(path)) return handleControl(req, res, path, control);
     if (path === "/sql" && req.method === "POST") return handleSql(req, res);
     if (path === "/sql" && req.method === "OPTIONS") {
       count("OPTIONS /sql");
@@ -546,9 +512,9 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
 
   /** Applies the fault mode to an HTTP request; false means it has been dealt with. */
   async function passFaults(res: ServerResponse): Promise<boolean> {
-    const open = await faults.passHang(res, () => res.destroyed || res.writableEnded);
-    if (!open) return false;
-    if (faults.mode === "error") {
+    const verdict = await faults.check(res);
+    if (verdict === "gone") return false;
+    if (verdict === "error") {
       sendJson(res, 503, errorBody('local Neon server: fault injection (mode "error")'));
       return false;
     }
@@ -564,23 +530,6 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
       "Access-Control-Max-Age": "86400",
     });
     res.end();
-  }
-
-  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (path === "/__local/counts" && req.method === "GET") return sendJson(res, 200, snapshot());
-    if (path === "/__local/counts/reset" && req.method === "POST") {
-      counters.clear();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (path === "/__local/fault" && req.method === "POST") {
-      const body = await readBody(req, CONTROL_BODY_LIMIT);
-      const mode = parseFaultBody(body.text);
-      if (!mode) return sendJson(res, 400, { message: `expected {"mode": ${FAULT_MODES.join(" | ")}}` });
-      faults.set(mode);
-      log(`fault mode: ${mode}`);
-      return sendJson(res, 200, { mode });
-    }
-    sendJson(res, 404, { message: `unknown control endpoint: ${req.method} ${path}` });
   }
 
   // -- Lifecycle ----------------------------------------------------------------------------
@@ -618,14 +567,11 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
   const url = `http://${hostInUrl}:${port}`;
   log(`listening on ${url}`);
 
-  function snapshot(): Record<string, number> {
-    return Object.fromEntries(counters);
-  }
-
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= (async () => {
       const stopped = new Promise<void>((done) => server.close(() => done()));
+      faults.close();
       for (const socket of sockets) socket.destroy();
       await stopped;
       await upstreams.closeAll();
@@ -637,21 +583,11 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
     url,
     port,
     sqlEndpoint: `${url}/sql`,
-    counts: snapshot,
-    resetCounts: () => counters.clear(),
+    counts: () => counters.snapshot(),
+    resetCounts: () => counters.reset(),
     setFault: (mode) => faults.set(mode),
     close,
   };
-}
-
-function parseFaultBody(text: string): FaultMode | undefined {
-  try {
-    const json: unknown = JSON.parse(text);
-    const mode = isObject(json) ? json.mode : undefined;
-    return FAULT_MODES.find((m) => m === mode);
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

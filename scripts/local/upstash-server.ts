@@ -9,8 +9,10 @@
  *
  * Auth: `Authorization: Bearer <token>` or `?_token=`. `Upstash-Encoding: base64` makes every
  * string in a result base64 except a top-level simple-string `OK` (what the client's decoder
- * expects). Control endpoints (no auth, not counted): GET /__local/counts,
- * POST /__local/counts/reset, GET|POST /__local/fault {"mode": "none"|"error"|"hang"}.
+ * expects). Control endpoints (./control.ts; no auth, not counted): GET /__local/counts,
+ * POST /__local/counts/reset, GET|POST /__local/fault {"mode": "none"|"error"|"hang"}. Counters:
+ * requests per endpoint (`/`, `/pipeline`, `/multi-exec`, `path`) and `commands` (a pipeline of 3
+ * is 1 request and 3 commands; MULTI/EXEC themselves are not counted).
  *
  * CLI: npx tsx scripts/local/upstash-server.ts --port 8079 --redis redis://127.0.0.1:6379/0 --token t
  */
@@ -18,10 +20,11 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
+import { Counters, type FaultMode, FaultSwitch, handleControl, isControlPath } from "./control";
 import { isLoopbackHost } from "./loopback";
 import { parseRedisUrl, type RespArg, RespClient, RespError, type RespValue } from "./resp";
 
-export type FaultMode = "none" | "error" | "hang";
+export type { FaultMode } from "./control";
 
 export interface UpstashServer {
   url: string;
@@ -44,7 +47,6 @@ export interface UpstashServerOptions {
 
 /** Upstash's documented request limit on Free and Pay-as-you-go databases. */
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-const FAULT_MODES: readonly FaultMode[] = ["none", "error", "hang"];
 const ENDPOINTS = ["/", "/pipeline", "/multi-exec", "path"] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
 type Arg = string | Buffer;
@@ -365,34 +367,30 @@ function httpHost(host: string): string {
 
 class LocalUpstash {
   private readonly scripts = new ScriptRegistry();
-  private readonly tally = new Map<string, number>();
-  private readonly hangWaiters = new Set<() => void>();
+  private readonly counters = new Counters([...ENDPOINTS, "commands"]);
+  private readonly faults = new FaultSwitch();
   private readonly dedicated = new Set<RespClient>();
   private shared: Promise<RespClient> | null = null;
-  private fault: FaultMode = "none";
   private syncToken = 0;
   private closing = false;
 
-  constructor(private readonly opts: Required<Omit<UpstashServerOptions, "port" | "host">>) {
-    this.resetCounts();
-  }
+  constructor(private readonly opts: Required<Omit<UpstashServerOptions, "port" | "host">>) {}
 
   counts(): Record<string, number> {
-    return Object.fromEntries(this.tally);
+    return this.counters.snapshot();
   }
 
   resetCounts(): void {
-    for (const key of [...ENDPOINTS, "commands"]) this.tally.set(key, 0);
+    this.counters.reset();
   }
 
   setFault(mode: FaultMode): void {
-    this.fault = mode;
-    if (mode !== "hang") this.wakeHung();
+    this.faults.set(mode);
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    this.wakeHung();
+    this.faults.close();
     const shared = this.shared ? await this.shared.catch(() => null) : null;
     const clients = shared ? [shared, ...this.dedicated] : [...this.dedicated];
     await Promise.all(clients.map((client) => client.close()));
@@ -400,7 +398,14 @@ class LocalUpstash {
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const target = parseTarget(req.url);
-    if (target.pathname.startsWith("/__local/")) return this.handleControl(req, res, target);
+    if (isControlPath(target.pathname)) {
+      return handleControl(req, res, target.pathname, {
+        counters: this.counters,
+        faults: this.faults,
+        errorBody: (error) => ({ error }),
+        log: this.opts.log,
+      });
+    }
     const endpoint = endpointOf(target.pathname);
     this.bump(endpoint);
     if (!["GET", "HEAD", "POST", "PUT"].includes(req.method ?? "")) {
@@ -434,7 +439,7 @@ class LocalUpstash {
   }
 
   private bump(key: string, by = 1): void {
-    this.tally.set(key, (this.tally.get(key) ?? 0) + by);
+    this.counters.add(key, by);
   }
 
   private reply(res: http.ServerResponse, status: number, body: string): void {
@@ -522,58 +527,17 @@ class LocalUpstash {
 
   /** Applies the injected fault. Returns false when the request has been answered (or dropped). */
   private async passFault(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
-    if (this.fault === "hang") {
-      const aborted = await new Promise<boolean>((resolve) => {
-        const wake = () => resolve(false);
-        this.hangWaiters.add(wake);
-        res.once("close", () => {
-          this.hangWaiters.delete(wake);
-          resolve(true);
-        });
-      });
-      if (aborted) return false;
-      if (this.closing) {
-        res.destroy();
-        return false;
-      }
+    const verdict = await this.faults.check(res);
+    if (verdict === "gone") {
+      if (this.closing) res.destroy();
+      return false;
     }
-    if (this.fault === "error") {
+    if (verdict === "error") {
       req.resume();
       this.reply(res, 503, JSON.stringify({ error: "Service Unavailable (local fault injection)" }));
       return false;
     }
     return true;
-  }
-
-  private wakeHung(): void {
-    const waiters = [...this.hangWaiters];
-    this.hangWaiters.clear();
-    for (const wake of waiters) wake();
-  }
-
-  private async handleControl(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    target: Target,
-  ): Promise<void> {
-    const { body, tooLarge } = await readBody(req, 64 * 1024);
-    if (tooLarge) throw new HttpError(400, "ERR max request size exceeded");
-    const route = `${req.method} ${target.pathname.replace(/\/$/, "")}`;
-    if (route === "GET /__local/counts") return this.reply(res, 200, JSON.stringify(this.counts()));
-    if (route === "POST /__local/counts/reset") {
-      this.resetCounts();
-      return this.reply(res, 200, JSON.stringify(this.counts()));
-    }
-    if (route === "GET /__local/fault") return this.reply(res, 200, JSON.stringify({ mode: this.fault }));
-    if (route === "POST /__local/fault") {
-      const mode = (parseJson(body) as { mode?: unknown } | null)?.mode;
-      if (!FAULT_MODES.includes(mode as FaultMode)) {
-        throw new HttpError(400, `mode must be one of ${FAULT_MODES.join(", ")}`);
-      }
-      this.setFault(mode as FaultMode);
-      return this.reply(res, 200, JSON.stringify({ mode }));
-    }
-    throw new HttpError(404, `no control endpoint ${route}`);
   }
 }
 
