@@ -19,7 +19,10 @@ afterAll(async () => {
   await Promise.all([neon?.close(), upstash?.close()]);
 });
 
-const json = async (response: Response) => ({ status: response.status, body: await response.json() });
+const json = async (response: Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
 
 describe.each([
   ["neon", () => neon.url, "message"],
