@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
-import { RespClient } from "../scripts/local/resp";
+import { connectRedis } from "../scripts/local/redis";
 import {
   createLocalStack,
   type LocalStack,
@@ -53,7 +53,7 @@ async function reachablePostgres(adminUrl: string): Promise<boolean> {
 
 async function reachableRedis(url: string): Promise<boolean> {
   try {
-    await (await RespClient.connect(url, { connectTimeoutMs: 1000 })).close();
+    await (await connectRedis(url, { connectTimeoutMs: 1000 })).close();
     return true;
   } catch {
     return false;

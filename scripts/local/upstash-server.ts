@@ -22,7 +22,7 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { Counters, type FaultMode, FaultSwitch, handleControl, isControlPath } from "./control";
 import { isLoopbackHost } from "./loopback";
-import { parseRedisUrl, type RespArg, RespClient, RespError, type RespValue } from "./resp";
+import { connectRedis, ErrorReply, type RawRedis, type RedisArg, type RedisReply } from "./redis";
 
 export type { FaultMode } from "./control";
 
@@ -49,7 +49,7 @@ export interface UpstashServerOptions {
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const ENDPOINTS = ["/", "/pipeline", "/multi-exec", "path"] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
-type Arg = string | Buffer;
+type Arg = RedisArg;
 
 // ---------------------------------------------------------------------------------------------
 // Command policy
@@ -116,7 +116,7 @@ interface Prepared {
   args: Arg[];
   /** Runs on its own short-lived connection: a blocking command would stall the shared one. */
   blocking: boolean;
-  mapReply?: (reply: RespValue) => RespValue;
+  mapReply?: (reply: RedisReply) => RedisReply;
 }
 type Preparation = Prepared | { refused: string };
 
@@ -202,7 +202,7 @@ function prepareScriptCommand(name: string, args: Arg[], scripts: ScriptRegistry
   const sub = argText(args[1]).toUpperCase();
   if (sub === "LOAD" && args.length === 3) {
     const { text, clientSha, redisSha } = scripts.rewrite(argText(args[2]));
-    const mapReply = (reply: RespValue): RespValue =>
+    const mapReply = (reply: RedisReply): RedisReply =>
       Buffer.isBuffer(reply) && reply.toString() === redisSha ? Buffer.from(clientSha) : reply;
     return { args: [name, args[1] ?? "", text], blocking: false, mapReply };
   }
@@ -303,20 +303,20 @@ function commandFromPath(target: Target, body: Buffer): Arg[] {
 }
 
 /** JSON text of one reply. `top` marks the reply itself (not an element of an array reply). */
-function encodeReply(reply: RespValue, base64: boolean, top: boolean): string {
+function encodeReply(reply: RedisReply, base64: boolean, top: boolean): string {
   if (reply === null) return "null";
-  if (typeof reply === "number" || typeof reply === "bigint") return reply.toString();
+  if (typeof reply === "number") return reply.toString();
   if (Array.isArray(reply)) return `[${reply.map((item) => encodeReply(item, base64, false)).join(",")}]`;
   if (Buffer.isBuffer(reply))
     return JSON.stringify(base64 ? reply.toString("base64") : reply.toString("utf8"));
   // The client keeps a top-level "OK" as is and base64-decodes every other string.
-  const text = reply instanceof RespError ? reply.message : reply;
-  if (!base64 || (top && text === "OK" && !(reply instanceof RespError))) return JSON.stringify(text);
+  const text = reply instanceof ErrorReply ? reply.message : reply;
+  if (!base64 || (top && text === "OK" && !(reply instanceof ErrorReply))) return JSON.stringify(text);
   return JSON.stringify(Buffer.from(text, "utf8").toString("base64"));
 }
 
-function encodeItem(reply: RespValue, base64: boolean): string {
-  if (reply instanceof RespError) return JSON.stringify({ error: reply.message });
+function encodeItem(reply: RedisReply, base64: boolean): string {
+  if (reply instanceof ErrorReply) return JSON.stringify({ error: reply.message });
   return `{"result":${encodeReply(reply, base64, true)}}`;
 }
 
@@ -369,8 +369,8 @@ class LocalUpstash {
   private readonly scripts = new ScriptRegistry();
   private readonly counters = new Counters([...ENDPOINTS, "commands"]);
   private readonly faults = new FaultSwitch();
-  private readonly dedicated = new Set<RespClient>();
-  private shared: Promise<RespClient> | null = null;
+  private readonly dedicated = new Set<RawRedis>();
+  private shared: Promise<RawRedis> | null = null;
   private syncToken = 0;
   private closing = false;
 
@@ -457,7 +457,7 @@ class LocalUpstash {
     if ("refused" in prepared) throw new HttpError(400, prepared.refused);
     const [raw] = await this.execute([prepared]);
     const reply = prepared.mapReply ? prepared.mapReply(raw ?? null) : (raw ?? null);
-    if (reply instanceof RespError) return this.reply(res, 400, JSON.stringify({ error: reply.message }));
+    if (reply instanceof ErrorReply) return this.reply(res, 400, JSON.stringify({ error: reply.message }));
     this.reply(res, 200, encodeItem(reply, base64));
   }
 
@@ -483,12 +483,12 @@ class LocalUpstash {
     const runnable = preps as Prepared[];
     const client = await this.sharedClient();
     this.bump("commands", runnable.length);
-    // One write: nothing from other requests can land between MULTI and EXEC.
-    const replies = await client.callMany([["MULTI"], ...runnable.map((p) => p.args), ["EXEC"]]);
+    // One chain: nothing from other requests can land between MULTI and EXEC.
+    const replies = await client.transaction(runnable.map((p) => p.args));
     const exec = replies.at(-1) ?? null;
     if (!Array.isArray(exec)) {
-      const queueError = replies.slice(0, -1).find((r): r is RespError => r instanceof RespError);
-      const why = exec instanceof RespError ? exec.message : "ERR transaction aborted";
+      const queueError = replies.slice(0, -1).find((r): r is ErrorReply => r instanceof ErrorReply);
+      const why = exec instanceof ErrorReply ? exec.message : "ERR transaction aborted";
       throw new HttpError(400, queueError ? `${why} (${queueError.message})` : why);
     }
     const items = exec.map((raw, i) => {
@@ -498,12 +498,13 @@ class LocalUpstash {
     this.reply(res, 200, `[${items.join(",")}]`);
   }
 
-  private async execute(preps: Prepared[]): Promise<RespValue[]> {
+  private async execute(preps: Prepared[]): Promise<RedisReply[]> {
     if (preps.length === 0) return [];
     this.bump("commands", preps.length);
-    const commands: RespArg[][] = preps.map((p) => p.args);
-    if (!preps.some((p) => p.blocking)) return (await this.sharedClient()).callMany(commands);
-    const client = await RespClient.connect(this.opts.redisUrl);
+    const commands = preps.map((p) => p.args);
+    const shared = await this.sharedClient();
+    if (!preps.some((p) => p.blocking)) return shared.callMany(commands);
+    const client = await shared.duplicate();
     this.dedicated.add(client);
     try {
       return await client.callMany(commands);
@@ -513,16 +514,18 @@ class LocalUpstash {
     }
   }
 
-  /** One shared connection, (re)opened on demand after Redis went away; concurrent callers
-   *  share one connection attempt. */
-  private async sharedClient(): Promise<RespClient> {
+  /** One shared connection (node-redis reconnects it after Redis dropped it); concurrent first
+   *  callers share one connection attempt, and a failed attempt is retried by the next caller. */
+  private async sharedClient(): Promise<RawRedis> {
     if (this.closing) throw new HttpError(503, "server is closing");
-    this.shared ??= RespClient.connect(this.opts.redisUrl);
+    this.shared ??= connectRedis(this.opts.redisUrl, { reconnect: true, log: this.opts.log });
     const attempt = this.shared;
-    const client = await attempt.catch(() => null);
-    if (client && !client.closed) return client;
-    if (this.shared === attempt) this.shared = RespClient.connect(this.opts.redisUrl);
-    return this.shared;
+    try {
+      return await attempt;
+    } catch (error) {
+      if (this.shared === attempt) this.shared = null;
+      throw error;
+    }
   }
 
   /** Applies the injected fault. Returns false when the request has been answered (or dropped). */
@@ -542,8 +545,8 @@ class LocalUpstash {
 }
 
 export async function startUpstashServer(opts: UpstashServerOptions): Promise<UpstashServer> {
-  const target = parseRedisUrl(opts.redisUrl);
-  if (!isLoopbackHost(target.host)) throw new Error(`refusing non-loopback Redis host: ${target.host}`);
+  const redisHost = new URL(opts.redisUrl).hostname;
+  if (!isLoopbackHost(redisHost)) throw new Error(`refusing non-loopback Redis host: ${redisHost}`);
   const host = opts.host ?? "127.0.0.1";
   // The control endpoints have no auth, so the server only ever listens on this machine.
   if (!isLoopbackHost(host)) throw new Error(`refusing to listen on non-loopback host: ${host}`);
@@ -554,7 +557,7 @@ export async function startUpstashServer(opts: UpstashServerOptions): Promise<Up
     log: opts.log ?? (() => {}),
   });
   // Fail fast when Redis is unreachable rather than on the first request.
-  await (await RespClient.connect(opts.redisUrl)).close();
+  await (await connectRedis(opts.redisUrl)).close();
 
   const server = http.createServer((req, res) => {
     local.handle(req, res).catch((error: unknown) => local.fail(res, error));

@@ -8,7 +8,7 @@ import { Ratelimit } from "@upstash/ratelimit";
 import { errors, Redis } from "@upstash/redis/cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLoopbackHost } from "../../scripts/local/loopback";
-import { RespClient, RespError } from "../../scripts/local/resp";
+import { connectRedis, ErrorReply, type RawRedis } from "../../scripts/local/redis";
 import {
   startUpstashServer,
   stripUpstashScriptFlags,
@@ -24,7 +24,7 @@ const TOKEN = randomBytes(16).toString("hex");
 
 let redisUrl: string;
 let server: UpstashServer;
-let admin: RespClient;
+let admin: RawRedis;
 
 type RedisOptions = Partial<ConstructorParameters<typeof Redis>[0]>;
 
@@ -48,7 +48,7 @@ async function claimDatabase(): Promise<string> {
     throw new Error(`TEST_REDIS_URL must be loopback, not ${base.hostname}`);
   for (let db = 1; db <= 15; db++) {
     base.pathname = `/${db}`;
-    const probe = await RespClient.connect(base.toString());
+    const probe = await connectRedis(base.toString());
     try {
       if ((await probe.call(["DBSIZE"])) !== 0) continue;
       if ((await probe.call(["SET", CLAIM_KEY, RUN_ID, "NX", "EX", 600])) === "OK") return base.toString();
@@ -68,7 +68,7 @@ async function avoidMinuteEdge(): Promise<void> {
 beforeAll(async () => {
   redisUrl = await claimDatabase();
   server = await startUpstashServer({ redisUrl, token: TOKEN });
-  admin = await RespClient.connect(redisUrl);
+  admin = await connectRedis(redisUrl);
 });
 
 afterAll(async () => {
@@ -403,21 +403,35 @@ describe("fault injection and control endpoints", () => {
   });
 });
 
-describe("resp client", () => {
+describe("raw Redis access (scripts/local/redis.ts)", () => {
   it("keeps simple strings, bulk strings, integers, nil, errors and nested arrays apart", async () => {
     const [ok, bulk, int, nil, err, nested] = await admin.callMany([
-      ["SET", `${P}r`, "v"],
+      ["SET", `${P}r`, "OK"],
       ["GET", `${P}r`],
-      ["INCRBY", `${P}ri`, 9007199254740993n.toString()],
+      ["INCRBY", `${P}ri`, -42],
       ["GET", `${P}none`],
       ["INCR", `${P}r`],
-      ["EVAL", "return {1, {'a', {}}, redis.status_reply('S')}", 0],
+      ["EVAL", "return {1, {'a', {}}, redis.status_reply('S'), redis.error_reply('E nested')}", 0],
     ]);
     expect(ok).toBe("OK");
-    expect(bulk).toEqual(Buffer.from("v"));
-    expect(int).toBe(9007199254740993n);
+    expect(bulk).toEqual(Buffer.from("OK"));
+    expect(int).toBe(-42);
     expect(nil).toBeNull();
-    expect(err).toBeInstanceOf(RespError);
-    expect(nested).toEqual([1, [Buffer.from("a"), []], "S"]);
+    expect(err).toBeInstanceOf(ErrorReply);
+    expect((err as ErrorReply).message).toMatch(/^ERR value is not an integer/);
+    expect(Array.isArray(nested) && nested.slice(0, 3)).toEqual([1, [Buffer.from("a"), []], "S"]);
+    expect(Array.isArray(nested) && nested[3]).toBeInstanceOf(ErrorReply);
+  });
+
+  it("runs MULTI … EXEC as one chain and reports queueing errors and EXECABORT as values", async () => {
+    const done = await admin.transaction([
+      ["SET", `${P}t`, "1"],
+      ["INCR", `${P}t`],
+    ]);
+    expect(done).toEqual(["OK", "QUEUED", "QUEUED", ["OK", 2]]);
+    const aborted = await admin.transaction([["INCR", `${P}t`], ["NOSUCHCOMMAND"]]);
+    expect(aborted[2]).toBeInstanceOf(ErrorReply);
+    expect((aborted.at(-1) as ErrorReply).message).toMatch(/^EXECABORT/);
+    expect(await admin.call(["GET", `${P}t`])).toEqual(Buffer.from("2"));
   });
 });
