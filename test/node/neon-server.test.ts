@@ -13,10 +13,13 @@ import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { isLoopbackHost } from "../../scripts/local/loopback";
 import { type NeonServer, startNeonServer } from "../../scripts/local/neon-server";
+import { withDatabase } from "../../scripts/local/stores";
+import { testStoreUrls } from "../setup/store-urls";
 
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+/** The server TEST_DATABASE_URL names (test/setup/store-urls.ts), in a scratch database of this file's own. */
+const ADMIN_URL = testStoreUrls().adminUrl;
 const DB_NAME = `vk_neon_fidelity_${randomBytes(4).toString("hex")}`;
-const DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/${DB_NAME}`;
+const DATABASE_URL = withDatabase(ADMIN_URL, DB_NAME);
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });

@@ -14,8 +14,9 @@ import {
   stripUpstashScriptFlags,
   type UpstashServer,
 } from "../../scripts/local/upstash-server";
+import { testStoreUrls } from "../setup/store-urls";
 
-const REDIS_BASE_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+const REDIS_BASE_URL = testStoreUrls().redisBaseUrl;
 const CLAIM_KEY = "__vk_test_claim__";
 const RUN_ID = `vk_upstash_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
 /** Every key this file creates starts with this, so cleanup can find them all. */
