@@ -4,7 +4,7 @@
  *
  *   POST /            ["SET","k","v"]                 → {"result": …} | 400 {"error": …}
  *   POST /pipeline    [["SET","k","v"],["GET","k"]]  → [{"result": …} | {"error": …}, …]
- *   POST /multi-exec  same shape, run as MULTI … EXEC in one socket write
+ *   POST /multi-exec  same shape, run as MULTI … EXEC, one node-redis chain (nothing lands in between)
  *   GET|POST /set/k/v path style (a POST body becomes the last path argument, query pairs follow)
  *
  * Auth: `Authorization: Bearer <token>` or `?_token=`. `Upstash-Encoding: base64` makes every
