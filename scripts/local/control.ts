@@ -4,7 +4,7 @@
  *
  *   GET  /__local/counts        → {"<counter>": n, …}
  *   POST /__local/counts/reset  → the counters after the reset
- *   GET  /__local/fault         → {"mode": …}
+ *   GET  /__local/fault         → {"mode": …, "held": <requests held by "hang" now>}
  *   POST /__local/fault         {"mode": "none" | "error" | "hang"} → {"mode": …}
  *
  * Control requests need no auth and are never counted, so the servers listen on loopback only.
@@ -54,6 +54,11 @@ export class FaultSwitch {
 
   get mode(): FaultMode {
     return this.current;
+  }
+
+  /** Requests held right now by "hang" (tests wait for this instead of sleeping). */
+  get held(): number {
+    return this.waiters.size;
   }
 
   set(mode: FaultMode): void {
@@ -115,7 +120,9 @@ export async function handleControl(
     control.counters.reset();
     return sendJson(res, 200, control.counters.snapshot());
   }
-  if (route === "GET /__local/fault") return sendJson(res, 200, { mode: control.faults.mode });
+  if (route === "GET /__local/fault") {
+    return sendJson(res, 200, { mode: control.faults.mode, held: control.faults.held });
+  }
   if (route === "POST /__local/fault") {
     const mode = parseMode(body);
     if (!mode) {

@@ -31,6 +31,8 @@ export interface NeonServer {
   counts(): Record<string, number>;
   resetCounts(): void;
   setFault(mode: FaultMode): void;
+  /** Requests the "hang" fault is holding right now. */
+  heldRequests(): number;
   close(): Promise<void>;
 }
 
@@ -586,6 +588,7 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
     counts: () => counters.snapshot(),
     resetCounts: () => counters.reset(),
     setFault: (mode) => faults.set(mode),
+    heldRequests: () => faults.held,
     close,
   };
 }

@@ -33,6 +33,8 @@ export interface UpstashServer {
   counts(): Record<string, number>;
   resetCounts(): void;
   setFault(mode: FaultMode): void;
+  /** Requests the "hang" fault is holding right now. */
+  heldRequests(): number;
   close(): Promise<void>;
 }
 
@@ -388,6 +390,10 @@ class LocalUpstash {
     this.faults.set(mode);
   }
 
+  heldRequests(): number {
+    return this.faults.held;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     this.faults.close();
@@ -578,6 +584,7 @@ export async function startUpstashServer(opts: UpstashServerOptions): Promise<Up
     counts: () => local.counts(),
     resetCounts: () => local.resetCounts(),
     setFault: (mode) => local.setFault(mode),
+    heldRequests: () => local.heldRequests(),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await local.close();

@@ -41,7 +41,10 @@ describe.each([
     for (const mode of ["error", "hang", "none"]) {
       const set = await fetch(`${url()}/__local/fault`, { method: "POST", body: JSON.stringify({ mode }) });
       expect(await json(set)).toEqual({ status: 200, body: { mode } });
-      expect(await json(await fetch(`${url()}/__local/fault`))).toEqual({ status: 200, body: { mode } });
+      expect(await json(await fetch(`${url()}/__local/fault`))).toEqual({
+        status: 200,
+        body: { mode, held: 0 },
+      });
     }
     const bad = await json(await fetch(`${url()}/__local/fault`, { method: "POST", body: '{"mode":"x"}' }));
     expect(bad.status).toBe(400);

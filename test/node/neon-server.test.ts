@@ -15,6 +15,7 @@ import { isLoopbackHost } from "../../scripts/local/loopback";
 import { type NeonServer, startNeonServer } from "../../scripts/local/neon-server";
 import { withDatabase } from "../../scripts/local/stores";
 import { testStoreUrls } from "../setup/store-urls";
+import { until } from "./until";
 
 /** The server TEST_DATABASE_URL names (test/setup/store-urls.ts), in a scratch database of this file's own. */
 const ADMIN_URL = testStoreUrls().adminUrl;
@@ -389,8 +390,9 @@ describe("fault modes", () => {
       }),
     );
     expect((aborted as Error).name).toBe("TimeoutError");
-    const held = sql`SELECT 'resumed' AS state`;
-    await new Promise((settle) => setTimeout(settle, 100));
+    await until(() => server.heldRequests() === 0); // the aborted one is let go
+    const held = sql`SELECT 'resumed' AS state`.then((rows) => rows); // then() sends it (lazy query)
+    await until(() => server.heldRequests() === 1);
     server.setFault("none");
     expect(await held).toEqual([{ state: "resumed" }]);
     expect(server.counts()["POST /sql"]).toBe(2);
@@ -406,7 +408,7 @@ describe("fault modes", () => {
         body: '{"query":"SELECT 1"}',
       }),
     );
-    await new Promise((settle) => setTimeout(settle, 100));
+    await until(() => other.heldRequests() === 1);
     await other.close();
     expect(await pending).toBeInstanceOf(Error);
   });

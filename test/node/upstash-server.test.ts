@@ -15,6 +15,7 @@ import {
   type UpstashServer,
 } from "../../scripts/local/upstash-server";
 import { testStoreUrls } from "../setup/store-urls";
+import { until } from "./until";
 
 const REDIS_BASE_URL = testStoreUrls().redisBaseUrl;
 const CLAIM_KEY = "__vk_test_claim__";
@@ -318,8 +319,11 @@ describe("fault injection and control endpoints", () => {
     expect(await control.json()).toEqual({ mode: "hang" });
     const timedOut = client({ retry: { retries: 0 }, signal: () => AbortSignal.timeout(200) });
     await expect(timedOut.get(`${P}a`)).rejects.toThrow(/abort|timeout/i);
+    await until(() => server.heldRequests() === 0); // the aborted one is let go
     const held = redis.set(`${P}held`, "1");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => server.heldRequests() === 1);
+    const state = await fetch(`${server.url}/__local/fault`);
+    expect(await state.json()).toEqual({ mode: "hang", held: 1 });
     await fetch(`${server.url}/__local/fault`, { method: "POST", body: '{"mode":"none"}' });
     expect(await held).toBe("OK");
   });
@@ -331,7 +335,7 @@ describe("fault injection and control endpoints", () => {
       () => "answered",
       () => "dropped",
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => other.heldRequests() === 1);
     const started = Date.now();
     await other.close();
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -349,7 +353,16 @@ describe("fault injection and control endpoints", () => {
     );
     expect(victims.length).toBeGreaterThan(0);
     for (const [, id] of victims) await admin.call(["CLIENT", "KILL", "ID", id ?? ""]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // node-redis reconnects by itself: wait (without a timer) until a new connection is in the db.
+    const killed = new Set(victims.map(([, id]) => Number(id)));
+    const reconnected = async () => {
+      const now = String(await admin.call(["CLIENT", "LIST", "TYPE", "normal"]));
+      return [...now.matchAll(/^id=(\d+) .* db=(\d+) /gm)].some(
+        ([, id, inDb]) => inDb === db && Number(id) !== ownId && !killed.has(Number(id)),
+      );
+    };
+    const deadline = Date.now() + 5000;
+    while (!(await reconnected()) && Date.now() < deadline);
     expect(await redis.incr(`${P}rc`)).toBe(2);
   });
 
