@@ -79,8 +79,11 @@ const KEY_FACTS: Omit<KeyFacts, "id"> = {
   name: "CI",
   permissions: ["projects:read", "deploy:write"],
   rateLimit: 120,
+  accountRateLimit: 2000,
+  projects: null,
   expiresAtMs: null,
   revoked: false,
+  enabled: true,
   matched: "current",
   previousExpiresAtMs: null,
 };
@@ -90,7 +93,10 @@ export async function hotPath(): Promise<OpsFigure[]> {
   const key = generateKey();
   const bytes = new TextEncoder().encode(key);
   const facts: KeyFacts = { id: "8b0c3b8e-4f57-4d1f-9a51-000000000001", ...KEY_FACTS };
-  const rate = { policy: "key" as const, limit: 120, remaining: 119, resetMs: 0, windowSeconds: 60 };
+  const rate = [
+    { policy: "key" as const, limit: 120, remaining: 119, resetMs: 0, windowSeconds: 60 },
+    { policy: "account" as const, limit: 2000, remaining: 1999, resetMs: 0, windowSeconds: 60 },
+  ] as const;
   let sink = 0;
   const figures = await compare([
     {

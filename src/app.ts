@@ -1,14 +1,16 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { dashboardCors, requireSession } from "./auth/session-middleware";
 import type { AppEnv } from "./http/app-env";
-import { onError, onNotFound } from "./http/error-handler";
+import { notFoundHandler, onError } from "./http/error-handler";
 import { BODY_LIMITS, jsonBodyRules, requestContext } from "./http/middleware";
 import { createRouter } from "./http/router";
 import { registerAuditRoutes } from "./routes/audit";
 import { registerDevSession } from "./routes/dev-session";
 import { registerDocs } from "./routes/docs";
 import { registerHealth } from "./routes/health";
+import { registerKeyUsageRoute } from "./routes/key-usage";
 import { registerKeyRoutes } from "./routes/keys";
+import { registerProjectRoutes } from "./routes/projects";
 import { registerProviderKeyRoutes } from "./routes/provider-keys";
 import { registerScanningRoutes } from "./routes/scanning";
 import { registerSettingsPage } from "./routes/settings-page";
@@ -29,6 +31,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerSettingsPage(app);
   registerDevSession(app);
   registerKeyRoutes(app);
+  registerKeyUsageRoute(app);
+  registerProjectRoutes(app);
   registerProviderKeyRoutes(app);
   registerAuditRoutes(app);
   registerScanningRoutes(app);
@@ -36,7 +40,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerV1Projects(app);
   registerV1Deployments(app);
 
-  app.notFound(onNotFound);
+  app.notFound(notFoundHandler(() => app.routes));
   app.onError(onError);
   return app;
 }

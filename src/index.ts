@@ -3,7 +3,9 @@ import { app } from "./app";
 import type { Env } from "./config/env";
 import { ApiError, problemResponse } from "./http/errors";
 import { type IndexRebuildProgress, rebuildIndexBatch } from "./keys/index-rebuild";
+import { type RollupProgress, rollUpUsage } from "./keys/usage-rollup";
 import { type RewrapProgress, rewrapBatch } from "./providers/rewrap";
+import { type AccountLimitResult, setAccountLimitOf } from "./rpc/account-limit";
 import { type RpcFailure, runRpc } from "./rpc/contract";
 import { type ProviderFetchInit, type ProviderRoute, providerFetch, providerRoute } from "./rpc/providers";
 import { type RevokeAllResult, revokeAllKeysOf } from "./rpc/revoke-all";
@@ -15,6 +17,7 @@ export type { RevokeAllResult } from "./rpc/revoke-all";
 export type { RpcRateLimit, VerifyResult } from "./rpc/verify";
 export type RewrapResult = ({ ok: true } & RewrapProgress) | RpcFailure;
 export type IndexRebuildResult = ({ ok: true } & IndexRebuildProgress) | RpcFailure;
+export type UsageRollupResult = ({ ok: true } & RollupProgress) | RpcFailure;
 
 /**
  * The Worker. HTTP goes through the Hono app; other VULK Workers call the RPC methods below
@@ -32,10 +35,19 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     return "ratelimit" in result ? result : verifyRefusal(result.code, result.detail);
   }
 
-  /** Cron Trigger: one bounded batch each of master-key rotation and of the key-hash index rebuild. */
+  /** Cron Trigger: one bounded batch each of master-key rotation, the key-hash index rebuild and the usage roll-up. */
   override async scheduled(): Promise<void> {
     await this.rewrapProviderKeys();
     await this.rebuildKeyIndex();
+    await this.rollUpUsage();
+  }
+
+  /** One run of the usage roll-up on demand (the Cron Trigger runs one per run). */
+  rollUpUsage(): Promise<UsageRollupResult> {
+    return this.call("rollUpUsage", async (ctx) => ({
+      ok: true as const,
+      ...(await rollUpUsage(ctx.stores.db, ctx.stores.redis, ctx.logger)),
+    }));
   }
 
   /** One batch of the key-hash index rebuild on demand (the Cron Trigger runs one per run). */
@@ -52,6 +64,11 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
       ok: true as const,
       ...(await rewrapBatch(ctx.stores.db, ctx.config, ctx.logger)),
     }));
+  }
+
+  /** Sets the owner's requests per minute across all keys; null = the default (`ACCOUNT_RATE_LIMIT`). */
+  setAccountLimit(ownerId: string, limit: number | null): Promise<AccountLimitResult | RpcFailure> {
+    return this.call("setAccountLimit", (ctx) => setAccountLimitOf(ctx, ownerId, limit));
   }
 
   /** Revokes every active key of `ownerId` (account deletion or compromise). */

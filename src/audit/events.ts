@@ -3,9 +3,12 @@ import { type SQL, sql } from "drizzle-orm";
 export const AUDIT_ACTIONS = [
   "key.created",
   "key.updated",
+  "key.disabled",
+  "key.enabled",
   "key.rolled",
   "key.revoked",
   "key.leaked",
+  "account.limit_changed",
   "provider_key.set",
   "provider_key.replaced",
   "provider_key.removed",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ACCOUNT_RATE_LIMIT } from "../domain/permissions";
 import { PROVIDERS, type Provider } from "../domain/providers";
 import { decodeBase64 } from "../lib/base64";
 import type { Logger } from "../observability/logger";
@@ -13,6 +14,8 @@ export interface Env {
   DASHBOARD_ORIGIN: string;
   ENVIRONMENT?: string;
   PROVIDER_BASE_URLS?: string;
+  /** Requests per minute across all keys of an owner without a limit of their own. */
+  ACCOUNT_RATE_LIMIT?: string;
   /** Where GitHub publishes the keys that sign secret-scanning reports (tests point it at a fixture). */
   GITHUB_SCANNING_KEYS_URL?: string;
   /** Local only: point the Neon client at the local protocol server. */
@@ -38,6 +41,7 @@ export interface Config {
   dashboardOrigin: string;
   providerBaseUrls: Partial<Record<Provider, string>>;
   githubScanningKeysUrl: string;
+  accountRateLimit: number;
 }
 
 const nonEmpty = z.string().trim().min(1, "is required");
@@ -86,6 +90,12 @@ const envSchema = z.object({
   PROVIDER_BASE_URLS: providerBaseUrls,
   GITHUB_SCANNING_KEYS_URL: z.url().default("https://api.github.com/meta/public_keys/secret_scanning"),
   NEON_FETCH_ENDPOINT: z.url().optional(),
+  ACCOUNT_RATE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(ACCOUNT_RATE_LIMIT.min)
+    .max(ACCOUNT_RATE_LIMIT.max)
+    .default(ACCOUNT_RATE_LIMIT.default),
 });
 
 export class ConfigError extends Error {
@@ -116,6 +126,7 @@ export function loadConfig(env: Env): Config {
     dashboardOrigin: new URL(e.DASHBOARD_ORIGIN).origin,
     providerBaseUrls: e.PROVIDER_BASE_URLS,
     githubScanningKeysUrl: e.GITHUB_SCANNING_KEYS_URL,
+    accountRateLimit: e.ACCOUNT_RATE_LIMIT,
   };
   cache.set(env, config);
   return config;

@@ -26,3 +26,66 @@ export function sqlState(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** What a log line may say about a database error: never its message, query parameters or detail. */
+export interface DbErrorDescription {
+  /** The outermost class (e.g. `DrizzleQueryError`) and the driver's (e.g. `NeonDbError`). */
+  class: string;
+  cause?: string;
+  sqlState?: string;
+  constraint?: string;
+  /** The statement's verb and first table, e.g. `insert project_files` — no values. */
+  query?: string;
+}
+
+const DRIVER_ERRORS = new Set(["NeonDbError", "DrizzleQueryError", "DatabaseError"]);
+
+/** True when `error` (or a cause) came from the database client, so its text may carry values. */
+export function isDatabaseError(error: unknown): boolean {
+  for (const e of causes(error)) {
+    if (!(e instanceof Error)) continue;
+    if (DRIVER_ERRORS.has(e.name) || DRIVER_ERRORS.has(e.constructor.name)) return true;
+    if ("query" in e && "params" in e) return true;
+  }
+  return false;
+}
+
+/**
+ * A database error as the logs may carry it (docs/DESIGN.md#api-conventions): Drizzle's message is
+ * `Failed query: … params: …` and Postgres's `detail` repeats the values of a violated key — owner
+ * ids, project names, ciphertexts — so neither is kept.
+ */
+export function describeDbError(error: unknown): DbErrorDescription {
+  const chain = [...causes(error)];
+  const described: DbErrorDescription = { class: className(chain[0]) };
+  const driver = chain.slice(1).find((e) => e instanceof Error);
+  if (driver) described.cause = className(driver);
+  const state = sqlState(error);
+  if (state) described.sqlState = state;
+  for (const e of chain) {
+    const { constraint, query } = e as { constraint?: unknown; query?: unknown };
+    if (!described.constraint && typeof constraint === "string" && /^[\w.$-]{1,128}$/.test(constraint)) {
+      described.constraint = constraint;
+    }
+    if (!described.query && typeof query === "string") {
+      const name = queryName(query);
+      if (name) described.query = name;
+    }
+  }
+  return described;
+}
+
+function className(error: unknown): string {
+  if (error instanceof Error) return error.name !== "Error" ? error.name : error.constructor.name;
+  return typeof error;
+}
+
+/** `insert into "project_files" (…) values ($1, …)` → `insert project_files`; else the verb alone. */
+function queryName(query: string): string | undefined {
+  const match = /^\s*(select\b.*?\bfrom|insert\s+into|update|delete\s+from)\s+"?([A-Za-z_][\w]*)"?/is.exec(
+    query,
+  );
+  if (match?.[1] && match[2]) return `${match[1].split(/\s+/)[0]?.toLowerCase()} ${match[2]}`;
+  const verb = /^\s*([A-Za-z]+)/.exec(query)?.[1];
+  return verb ? verb.toLowerCase() : undefined;
+}

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  boolean,
   check,
   index,
   integer,
@@ -10,7 +11,7 @@ import {
   timestamp,
   uuid,
 } from "drizzle-orm/pg-core";
-import { PERMISSIONS, RATE_LIMIT } from "../domain/permissions";
+import { ACCOUNT_RATE_LIMIT, MAX_KEY_PROJECTS, PERMISSIONS, RATE_LIMIT } from "../domain/permissions";
 import { PROVIDER_KEY_STATUSES, PROVIDERS } from "../domain/providers";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -40,6 +41,10 @@ export const apiKeys = pgTable(
     lastUsedAt: timestamptz("last_used_at"),
     expiresAt: timestamptz("expires_at"),
     revokedAt: timestamptz("revoked_at"),
+    /** The projects the key may reach; null = every project of its owner (docs/DESIGN.md#project-scope). */
+    projects: uuid("projects").array(),
+    /** A disabled key answers 401 `key_disabled` until it is enabled again. */
+    enabled: boolean("enabled").notNull().default(true),
   },
   (t) => [
     check("api_keys_name_length", sql`char_length(${t.name}) between 1 and 64`),
@@ -50,6 +55,10 @@ export const apiKeys = pgTable(
     check(
       "api_keys_rate_limit_range",
       sql`${t.rateLimit} between ${sql.raw(String(RATE_LIMIT.min))} and ${sql.raw(String(RATE_LIMIT.max))}`,
+    ),
+    check(
+      "api_keys_projects_count",
+      sql`${t.projects} is null or cardinality(${t.projects}) between 1 and ${sql.raw(String(MAX_KEY_PROJECTS))}`,
     ),
     index("api_keys_owner_active_idx")
       .on(t.ownerId, t.createdAt.desc(), t.id.desc())
@@ -79,6 +88,42 @@ export const providerKeys = pgTable(
   ],
 );
 
+/** Per-owner settings set by VULK (RPC `setAccountLimit`); no row = the defaults. */
+export const accounts = pgTable(
+  "accounts",
+  {
+    ownerId: text("owner_id").primaryKey(),
+    /** Requests per minute across all the owner's keys; null = `ACCOUNT_RATE_LIMIT`. */
+    rateLimit: integer("rate_limit"),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    check(
+      "accounts_rate_limit_range",
+      sql`${t.rateLimit} is null or ${t.rateLimit} between ${sql.raw(String(ACCOUNT_RATE_LIMIT.min))} and ${sql.raw(String(ACCOUNT_RATE_LIMIT.max))}`,
+    ),
+  ],
+);
+
+/** Requests per key per hour by outcome, rolled up from Redis by the Cron Trigger; kept 90 days. */
+export const keyUsage = pgTable(
+  "key_usage",
+  {
+    keyId: uuid("key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    /** The start of the hour (UTC). */
+    hour: timestamptz("hour").notNull(),
+    ok: integer("ok").notNull().default(0),
+    denied: integer("denied").notNull().default(0),
+    limited: integer("limited").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ name: "key_usage_pkey", columns: [t.keyId, t.hour] }),
+    index("key_usage_hour_idx").on(t.hour),
+  ],
+);
+
 /** Append-only record of every key and provider-key change. */
 export const auditEvents = pgTable(
   "audit_events",
@@ -100,6 +145,7 @@ export const auditEvents = pgTable(
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ProviderKeyRow = typeof providerKeys.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type AccountRow = typeof accounts.$inferSelect;
 
 /** Projects reachable through `/v1`, owned by the owner of the calling key. */
 export const projects = pgTable(

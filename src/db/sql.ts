@@ -7,6 +7,11 @@ export function textArray(values: readonly string[]): SQL {
   return sql`${literal}::text[]`;
 }
 
+/** A nullable `uuid[]` parameter (ids already checked to be UUIDs). */
+export function uuidArray(values: readonly string[] | null): SQL {
+  return values === null ? sql`null::uuid[]` : sql`${`{${values.join(",")}}`}::uuid[]`;
+}
+
 /** A nullable `timestamptz` parameter. */
 export function timestamptz(value: Date | null | undefined): SQL {
   return sql`${value ? value.toISOString() : null}::timestamptz`;

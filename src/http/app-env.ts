@@ -1,7 +1,7 @@
 import type { Config, Env } from "../config/env";
 import type { Logger } from "../observability/logger";
 import type { KeyFacts } from "../verify/decision";
-import type { RateState } from "../verify/rate-headers";
+import type { RateReport } from "../verify/rate-headers";
 import type { RequestStores } from "./stores";
 
 /** Per-request values set by middleware. */
@@ -15,7 +15,7 @@ export interface AppVariables {
   session: Session;
   /** Set by the key check on `/v1/*`: the verified key and the limiter's state for the headers. */
   apiKey: KeyFacts;
-  rate: RateState;
+  rate: RateReport;
 }
 
 export interface Session {

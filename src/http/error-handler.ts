@@ -1,6 +1,8 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isDatabaseUnavailable } from "../db/errors";
+import { isRedisUnavailable } from "../redis/client";
+import { allowedMethods, type RegisteredRoute } from "./allowed-methods";
 import type { AppEnv } from "./app-env";
 import { ApiError, type ErrorCode, problemResponse } from "./errors";
 
@@ -29,8 +31,26 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   return problemResponse(apiError, requestIdOf(c));
 };
 
-export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  problemResponse(new ApiError("not_found", "No such resource."), requestIdOf(c));
+/**
+ * No route answered: 405 with `Allow` when the path exists under other methods, else 404.
+ * `routes` is read on each miss, so it sees every registration.
+ */
+export function notFoundHandler(routes: () => readonly RegisteredRoute[]): NotFoundHandler<AppEnv> {
+  return (c) => {
+    const allow = allowedMethods(routes(), c.req.path);
+    if (allow.length > 0) {
+      const error = new ApiError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed here; use ${allow.join(", ")}.`,
+        {
+          headers: { Allow: allow.join(", ") },
+        },
+      );
+      return problemResponse(error, requestIdOf(c));
+    }
+    return problemResponse(new ApiError("not_found", "No such resource."), requestIdOf(c));
+  };
+}
 
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -38,7 +58,7 @@ function toApiError(error: unknown): ApiError {
     const code = HTTP_EXCEPTION_CODES[error.status];
     if (code) return new ApiError(code, error.status === 400 ? error.message || undefined : undefined);
   }
-  if (isDatabaseUnavailable(error)) {
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
     return new ApiError("service_unavailable", "The service is not available right now.", {
       internal: error,
     });

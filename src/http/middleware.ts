@@ -10,7 +10,12 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Request body caps: dashboard calls are small; `/v1` carries project files (kept under Neon's 10 MiB request cap). */
 export const BODY_LIMITS = { api: 64 * 1024, v1: 8 * 1024 * 1024, scanningReport: 1024 * 1024 } as const;
 
-/** Request id, logger, checked config, the request's stores and one access-log line per request. */
+/**
+ * Request id, logger, checked config and the request's stores. The access log is one line per
+ * request in development only: in production Workers Logs records every invocation (URL, status,
+ * duration, outcome) and it was the largest cost of a warm key check. Warnings, errors and
+ * security events are logged where they happen, in every environment; so is every 5xx here.
+ */
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const incoming = c.req.header("X-Request-Id");
@@ -19,19 +24,23 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     c.set("requestId", requestId);
     c.set("logger", logger);
     const started = Date.now();
+    let development = false;
     try {
       const config = loadConfigOrFail(c.env, logger);
+      development = config.environment === "development";
       c.set("config", config);
       c.set("stores", new RequestStores(config));
       await next();
     } finally {
       c.header("X-Request-Id", requestId);
-      logger.log("info", "request", {
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Date.now() - started,
-      });
+      if (development || c.res.status >= 500) {
+        logger.log(c.res.status >= 500 ? "error" : "info", "request", {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Date.now() - started,
+        });
+      }
     }
   };
 }

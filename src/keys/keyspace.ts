@@ -18,6 +18,18 @@ export const KEY_INDEX_REBUILD_CURSOR = "vk:kh-rebuild:cursor";
 /** The last-used gate: opens (SET NX) at most once a minute per key. */
 export const lastUsedGateKey = (keyId: string) => `vk:lu:${keyId}`;
 
+/** One key's usage in one hour (`yyyymmddhh`, UTC): a hash of outcome → count. */
+export const usageKey = (keyId: string, hour: string) => `vk:use:${keyId}:${hour}`;
+
+/** The ids of the keys used in one hour: how the roll-up finds them without SCAN. */
+export const usageHourKey = (hour: string) => `vk:use:keys:${hour}`;
+
+/** Set once the roll-up has copied the hour into Postgres. */
+export const usageDoneKey = (hour: string) => `vk:use:done:${hour}`;
+
+/** Where the roll-up of an hour resumes: its SSCAN cursor over `usageHourKey(hour)`. */
+export const usageCursorKey = (hour: string) => `vk:use:cursor:${hour}`;
+
 /**
  * Sliding-window limiter prefixes. @upstash/ratelimit derives its counters from them as
  * `<prefix>:<identifier>:<window number>`.
@@ -25,6 +37,8 @@ export const lastUsedGateKey = (keyId: string) => `vk:lu:${keyId}`;
 export const LIMITER_PREFIX = {
   /** Identifier: the key id. */
   key: "vk:rl:key",
+  /** Identifier: the owner id — one window shared by all the owner's keys. */
+  account: "vk:rl:acct",
   /** Identifier: the client bucket (IPv4 address or IPv6 /64). */
   failedAuth: "vk:rl:auth-failed",
   /** Identifier: the signed-in user id. */

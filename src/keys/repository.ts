@@ -8,8 +8,8 @@ import { and, desc, eq, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm
 import { type Actor, type AuditAction, auditFrom } from "../audit/events";
 import type { Database } from "../db/client";
 import { sqlState } from "../db/errors";
-import { type ApiKeyRow, apiKeys } from "../db/schema";
-import { afterCursor, textArray, timestamptz } from "../db/sql";
+import { type ApiKeyRow, accounts, apiKeys } from "../db/schema";
+import { afterCursor, textArray, timestamptz, uuidArray } from "../db/sql";
 import type { Permission } from "../domain/permissions";
 import type { LeakKill, LeakMatch } from "./leaks";
 import type { KeyState } from "./marker";
@@ -23,14 +23,20 @@ export interface NewKey {
   permissions: Permission[];
   rateLimit: number;
   expiresAt: Date | null;
+  /** null = every project of the owner. */
+  projects: string[] | null;
   hash: string;
   start: string;
 }
 
+/** A change to a key; an absent field stays as it is, `null` clears `expiresAt` or the scope. */
 export interface KeyChanges {
   name?: string | undefined;
   permissions?: Permission[] | undefined;
   rateLimit?: number | undefined;
+  projects?: string[] | null | undefined;
+  expiresAt?: Date | null | undefined;
+  enabled?: boolean | undefined;
 }
 
 const ownedKey = (ownerId: string, id: string) => and(eq(apiKeys.id, id), eq(apiKeys.ownerId, ownerId));
@@ -64,12 +70,12 @@ export async function insertKey(
     db.batch([
       db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`api_keys:${key.ownerId}`}, 0))`),
       db.execute(sql`with k as (
-        insert into api_keys (id, owner_id, name, start, hash, permissions, rate_limit, expires_at)
+        insert into api_keys (id, owner_id, name, start, hash, permissions, rate_limit, expires_at, projects)
         select ${id}::uuid, ${key.ownerId}, ${key.name}, ${key.start}, ${key.hash}, ${textArray(key.permissions)},
-               ${key.rateLimit}, ${timestamptz(key.expiresAt)}
+               ${key.rateLimit}, ${timestamptz(key.expiresAt)}, ${uuidArray(key.projects)}
         where (select count(*) from api_keys where owner_id = ${key.ownerId} and revoked_at is null) < ${MAX_ACTIVE_KEYS}
         returning id, owner_id)
-      ${auditFrom(sql`k`, "key.created", actor, sql`k.id`, sql`k.owner_id`, { name: key.name, permissions: key.permissions, rateLimit: key.rateLimit })}`),
+      ${auditFrom(sql`k`, "key.created", actor, sql`k.id`, sql`k.owner_id`, { name: key.name, permissions: key.permissions, rateLimit: key.rateLimit, projects: key.projects, expiresAt: key.expiresAt })}`),
       db.select().from(apiKeys).where(eq(apiKeys.id, id)),
     ]),
   );
@@ -109,12 +115,18 @@ export async function updateKey(
   changes: KeyChanges,
   actor: Actor,
 ): Promise<ApiKeyRow | undefined> {
+  const keep = (field: keyof KeyChanges) => (changes[field] === undefined ? sql`true` : sql`false`);
   const set = sql`
     name = coalesce(${changes.name ?? null}, name),
     permissions = coalesce(${changes.permissions ? textArray(changes.permissions) : sql`null::text[]`}, permissions),
-    rate_limit = coalesce(${changes.rateLimit ?? null}::int, rate_limit)`;
+    rate_limit = coalesce(${changes.rateLimit ?? null}::int, rate_limit),
+    enabled = coalesce(${changes.enabled ?? null}::boolean, enabled),
+    projects = case when ${keep("projects")} then projects else ${uuidArray(changes.projects ?? null)} end,
+    expires_at = case when ${keep("expiresAt")} then expires_at else ${timestamptz(changes.expiresAt)} end`;
+  const action =
+    changes.enabled === false ? "key.disabled" : changes.enabled === true ? "key.enabled" : "key.updated";
   const { changed, row } = await changeActiveKey(db, ownerId, id, set, {
-    action: "key.updated",
+    action,
     actor,
     metadata: { changes },
   });
@@ -229,13 +241,17 @@ export async function listKeys(
     .limit(limit);
 }
 
+/** A key as the key check reads it: with its owner's account limit (null = the default). */
+export type KeyCheckRow = ApiKeyRow & { accountRateLimit: number | null };
+
 /** The key check's lookup: the key whose current or previous secret has this hash. ONE query. */
-export async function findKeyByHash(db: Database, hash: string): Promise<ApiKeyRow | undefined> {
-  const [row] = await db
-    .select()
+export async function findKeyByHash(db: Database, hash: string): Promise<KeyCheckRow | undefined> {
+  const [found] = await db
+    .select({ key: apiKeys, accountRateLimit: accounts.rateLimit })
     .from(apiKeys)
+    .leftJoin(accounts, eq(accounts.ownerId, apiKeys.ownerId))
     .where(or(eq(apiKeys.hash, hash), eq(apiKeys.previousHash, hash)));
-  return row;
+  return found && { ...found.key, accountRateLimit: found.accountRateLimit };
 }
 
 /** Records that the key was used now (the key check calls it at most once a minute per key). */

@@ -37,6 +37,12 @@ export function forgetBlock(prefix: string, identifier: string): void {
   limiterCache.delete(`${prefix}:${identifier}`);
 }
 
+/** Whether this isolate remembers the identifier as over its limit (then the limiter answers without Redis). */
+export function isBlocked(prefix: string, identifier: string, nowMs: number): boolean {
+  const until = limiterCache.get(`${prefix}:${identifier}`);
+  return until !== undefined && until >= nowMs;
+}
+
 export type LimitAnswer = Awaited<ReturnType<Ratelimit["limit"]>>;
 
 /**

@@ -1,3 +1,5 @@
+import { describeDbError, isDatabaseError } from "../db/errors";
+
 /** Header and field names whose values never reach a log line. */
 const SECRET_NAMES = new Set([
   "authorization",
@@ -30,11 +32,16 @@ export function redactString(text: string): string {
   return SECRET_PATTERNS.reduce((out, pattern) => out.replace(pattern, REDACTED), text);
 }
 
-/** Deep copy of `value` with secret-named fields and secret-shaped strings replaced. */
+/**
+ * Deep copy of `value` with secret-named fields and secret-shaped strings replaced; a database
+ * error becomes its `describeDbError()` (no message, no parameters).
+ */
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactString(value);
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (value instanceof Error) {
+    // Its message and stack carry the query's parameters: only class, SQLSTATE, constraint, query name.
+    if (isDatabaseError(value)) return describeDbError(value);
     return { name: value.name, message: redactString(value.message), stack: redactString(value.stack ?? "") };
   }
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));

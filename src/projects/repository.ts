@@ -1,5 +1,5 @@
 /** Projects, their files and deployments, always scoped to the owner of the calling key. */
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type DeploymentRow, deployments, type ProjectRow, projectFiles, projects } from "../db/schema";
 import { afterCursor } from "../db/sql";
@@ -14,38 +14,72 @@ const owned = (ownerId: string, id: string) => and(eq(projects.id, id), eq(proje
 const fileRows = (projectId: string, files: Record<string, string>) =>
   Object.entries(files).map(([path, content]) => ({ projectId, path, content, size: utf8Bytes(content) }));
 
-/** Project and files in one transaction. */
+/**
+ * Project and files in one transaction, unless the owner already has `projectsPerOwner` projects.
+ * The per-owner advisory lock makes the count and the insert atomic under concurrent creates
+ * (neon-http has no interactive transactions); the files ride in the same statement as the
+ * project, so a refused project leaves nothing behind.
+ */
 export async function createProject(
   db: Database,
   ownerId: string,
   input: { name: string; description: string | null; files: Record<string, string> },
-): Promise<{ project: ProjectRow; files: ProjectFile[] }> {
+): Promise<{ project: ProjectRow; files: ProjectFile[] } | "quota_exceeded"> {
   const id = crypto.randomUUID();
   const rows = fileRows(id, input.files);
-  const insertProject = db
-    .insert(projects)
-    .values({ id, ownerId, name: input.name, description: input.description })
-    .returning();
-  const [[project]] =
-    rows.length > 0
-      ? await db.batch([insertProject, db.insert(projectFiles).values(rows)])
-      : [await insertProject];
-  if (!project) throw new Error("project insert returned no row");
+  const files = JSON.stringify(rows.map(({ path, content, size }) => ({ path, content, size })));
+  const [, , [project]] = await db.batch([
+    db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`projects:owner:${ownerId}`}, 0))`),
+    db.execute(sql`with p as (
+        insert into projects (id, owner_id, name, description)
+        select ${id}::uuid, ${ownerId}, ${input.name}, ${input.description}
+        where (select count(*) from projects where owner_id = ${ownerId}) < ${PROJECT_LIMITS.projectsPerOwner}
+        returning id)
+      insert into project_files (project_id, path, content, size)
+      select p.id, f.path, f.content, f.size
+      from p, jsonb_to_recordset(${files}::jsonb) as f(path text, content text, size integer)`),
+    db.select().from(projects).where(eq(projects.id, id)),
+  ]);
+  if (!project) return "quota_exceeded";
   return { project, files: rows.map(({ path, content }) => ({ path, content })) };
 }
+
+/** The projects a key may reach: every one of its owner's (null), or only these ids. */
+export type ProjectScope = readonly string[] | null;
 
 export function listProjects(
   db: Database,
   ownerId: string,
   limit: number,
   after?: string,
+  scope: ProjectScope = null,
 ): Promise<ProjectRow[]> {
   return db
     .select()
     .from(projects)
-    .where(and(eq(projects.ownerId, ownerId), afterCursor(projects, ownerId, after)))
+    .where(
+      and(
+        eq(projects.ownerId, ownerId),
+        afterCursor(projects, ownerId, after),
+        scope ? inArray(projects.id, [...scope]) : undefined,
+      ),
+    )
     .orderBy(desc(projects.createdAt), desc(projects.id))
     .limit(limit);
+}
+
+/** Which of these ids are projects of the owner. */
+export async function ownedProjectIds(
+  db: Database,
+  ownerId: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(and(eq(projects.ownerId, ownerId), inArray(projects.id, [...ids])));
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function findProject(

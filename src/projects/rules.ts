@@ -6,13 +6,22 @@ export const PROJECT_LIMITS = {
   fileBytes: 1024 * 1024,
   files: 200,
   projectBytes: 10 * 1024 * 1024,
+  projectsPerOwner: 100,
 } as const;
+
+/**
+ * A name a plain object cannot hold as its own: assigning `__proto__` sets the prototype instead,
+ * so every copy of a files object (the parser's, an export's) would lose or mangle it.
+ * `constructor`, `prototype` and the like are ordinary own names and stay allowed.
+ */
+export const isUnholdableName = (name: string): boolean => name === "__proto__";
 
 /** Why a path is refused, or `null` when it is a clean relative path. */
 export function pathProblem(path: string): string | null {
   if (path.length === 0) return "must not be empty";
   if (path.length > PROJECT_LIMITS.pathChars) return `must be at most ${PROJECT_LIMITS.pathChars} characters`;
   if (path.includes("\0")) return "must not contain NUL";
+  if (isUnholdableName(path)) return "must not be __proto__";
   if (path.includes("\\")) return "must use / as separator, not backslash";
   if (path.startsWith("/")) return "must be relative (no leading /)";
   if (hasControlCharacters(path)) return "must not contain control characters";

@@ -1,66 +1,22 @@
 /**
- * User-supplied provider URLs (Ollama, Custom), checked before any fetch (docs/DESIGN.md#provider-keys): http(s), no
- * userinfo, no IP literal in a loopback, private, link-local, CGNAT, unspecified, multicast or
- * metadata range, in any numeric spelling; `localhost` only in development. Pure.
+ * User-supplied provider URLs (Ollama, Custom), checked before any fetch
+ * (docs/DESIGN.md#provider-keys): http(s), no userinfo, no IP literal outside the public unicast
+ * space, in any numeric spelling; `localhost` only in development. Pure.
  *
  * The WHATWG URL parser already turns every IPv4 spelling (`0x7f000001`, `2130706433`, `127.1`)
- * into dotted form and compresses IPv6, so the checks below see one canonical spelling. Names that
- * resolve to private addresses are the platform's job (`global_fetch_strictly_public`).
+ * into dotted form and compresses IPv6; `ipaddr.js` then parses the literal and names its range.
+ * Names that resolve to private addresses are the platform's job (`global_fetch_strictly_public`).
  */
+import { type IPv4, type IPv6, ipv4FromGroups, isIPv4, parseIp } from "../lib/ip";
 
 export type UrlCheck = { ok: true; url: string } | { ok: false; reason: string };
 
-const V4_BLOCKED: [number, number][] = [
-  [0x00000000, 8], // 0.0.0.0/8 "this network", unspecified
-  [0x0a000000, 8], // 10/8 private
-  [0x64400000, 10], // 100.64/10 CGNAT (also Alibaba's metadata at 100.100.100.200)
-  [0x7f000000, 8], // 127/8 loopback
-  [0xa9fe0000, 16], // 169.254/16 link-local, cloud metadata
-  [0xac100000, 12], // 172.16/12 private
-  [0xc0000000, 24], // 192.0.0/24 IETF protocol assignments
-  [0xc0a80000, 16], // 192.168/16 private
-  [0xc6120000, 15], // 198.18/15 benchmarking
-  [0xe0000000, 4], // 224/4 multicast
-  [0xf0000000, 4], // 240/4 reserved, broadcast
-];
+const PRIVATE = "must not point at a private or reserved address";
 
-function ipv4Number(host: string): number | undefined {
-  const parts = host.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function isBlockedV4(n: number): boolean {
-  return V4_BLOCKED.some(([base, bits]) => n >>> (32 - bits) === base >>> (32 - bits));
-}
-
-/** 8 hextets of a canonical (URL-parsed, bracket-less) IPv6 address. */
-function hextets(address: string): number[] | undefined {
-  const [head = "", tail] = address.split("::");
-  const parse = (s: string) => (s ? s.split(":").map((h) => Number.parseInt(h, 16)) : []);
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  const groups =
-    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)
-    ? groups
-    : undefined;
-}
-
-function isBlockedV6(address: string): boolean {
-  const h = hextets(address);
-  if (!h) return true; // unreadable: refuse
-  const [a = 0, b = 0, , , , f = 0, g = 0, last = 0] = h;
-  const embeddedV4 = (g << 16) + last;
-  if (h.every((x) => x === 0)) return true; // :: unspecified
-  if (h.slice(0, 7).every((x) => x === 0) && last === 1) return true; // ::1 loopback
-  if (h.slice(0, 5).every((x) => x === 0) && f === 0xffff) return isBlockedV4(embeddedV4 >>> 0); // v4-mapped
-  if (h.slice(0, 6).every((x) => x === 0)) return true; // v4-compatible (deprecated)
-  if (a === 0x64 && b === 0xff9b) return isBlockedV4(embeddedV4 >>> 0); // NAT64
-  if ((a & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local (incl. fd00:ec2::254 metadata)
-  if ((a & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
-  if ((a & 0xff00) === 0xff00) return true; // ff00::/8 multicast
-  return false;
+/** `localhost`, any `*.localhost`, in any case and with or without the root's trailing dot. */
+export function isLocalhostName(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  return host === "localhost" || host.endsWith(".localhost");
 }
 
 export function checkUserUrl(raw: string, { allowLocalhost }: { allowLocalhost: boolean }): UrlCheck {
@@ -74,19 +30,53 @@ export function checkUserUrl(raw: string, { allowLocalhost }: { allowLocalhost: 
     return { ok: false, reason: "must use http or https" };
   if (url.username || url.password) return { ok: false, reason: "must not contain a user name or password" };
   if (url.search || url.hash) return { ok: false, reason: "must not contain a query or fragment" };
-  const host = url.hostname.toLowerCase();
-  if (host === "localhost" || host.endsWith(".localhost")) {
+  if (isLocalhostName(url.hostname)) {
     return allowLocalhost
       ? { ok: true, url: normalised(url) }
       : { ok: false, reason: "must not point at localhost" };
   }
-  const v4 = ipv4Number(host);
-  if (v4 !== undefined && isBlockedV4(v4))
-    return { ok: false, reason: "must not point at a private or reserved address" };
-  if (host.startsWith("[") && isBlockedV6(host.slice(1, -1))) {
-    return { ok: false, reason: "must not point at a private or reserved address" };
-  }
+  const literal = ipLiteral(url.hostname);
+  if (literal === "unreadable" || (literal && !isPublicUnicast(literal)))
+    return { ok: false, reason: PRIVATE };
   return { ok: true, url: normalised(url) };
+}
+
+/** The host as an address when it is an IP literal; `undefined` for a name. */
+function ipLiteral(hostname: string): IPv4 | IPv6 | "unreadable" | undefined {
+  if (hostname.startsWith("[")) return parseIp(hostname) ?? "unreadable";
+  if (/^[0-9.]+$/.test(hostname)) return parseIp(hostname) ?? "unreadable";
+  return undefined;
+}
+
+/**
+ * Only ipaddr.js's `unicast` range is public. IPv6 forms that carry an IPv4 address (mapped,
+ * the NAT64 well-known prefix, 6to4, Teredo's server and client) are judged by every IPv4 they
+ * carry; every other named range (unique local, site local, link local, documentation, …) is
+ * refused.
+ */
+function isPublicUnicast(address: IPv4 | IPv6): boolean {
+  if (isIPv4(address)) return address.range() === "unicast";
+  const embedded = embeddedIPv4(address);
+  if (embedded) return embedded.every((v4) => v4.range() === "unicast");
+  return address.range() === "unicast";
+}
+
+function embeddedIPv4(v6: IPv6): IPv4[] | undefined {
+  const [, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0] = v6.parts;
+  switch (v6.range()) {
+    case "ipv4Mapped":
+      return [ipv4FromGroups(p6, p7)];
+    case "rfc6052": // the well-known 64:ff9b::/96 carries it in the last 32 bits; 64:ff9b:1::/48 (local use) is refused
+      return p1 === 0xff9b && p2 === 0 && p3 === 0 && p4 === 0 && p5 === 0
+        ? [ipv4FromGroups(p6, p7)]
+        : undefined;
+    case "6to4":
+      return [ipv4FromGroups(p1, p2)];
+    case "teredo": // the server in bits 32–63, the client inverted in the last 32
+      return [ipv4FromGroups(p2, p3), ipv4FromGroups(~p6 & 0xffff, ~p7 & 0xffff)];
+    default:
+      return undefined;
+  }
 }
 
 /** Stored form: origin + path without a trailing slash. */

@@ -21,3 +21,8 @@ export function createRedis(config: Config): Redis {
     signal: () => AbortSignal.timeout(UPSTASH_TIMEOUT_MS),
   });
 }
+
+/** Whether an error says Upstash could not answer (down, refusing, timed out) — a 503, not a bug. */
+export function isRedisUnavailable(error: unknown): boolean {
+  return error instanceof Error && (error.name === "UpstashError" || error.name === "TimeoutError");
+}

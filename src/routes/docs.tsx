@@ -1,5 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv } from "../http/app-env";
+import { devSignInAllowed } from "./dev-session";
 
 const DOCUMENT_CONFIG = {
   openapi: "3.1.0",
@@ -15,7 +17,13 @@ const DOCUMENT_CONFIG = {
 type Operation = { summary?: string; tags?: string[] };
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
-/** `/openapi.json` (OpenAPI 3.1) and `/docs`, a plain page listing every operation. */
+/** Paths that answer only where development sign-in is allowed (docs/DESIGN.md#sessions-and-browser-access). */
+const DEVELOPMENT_PATHS = ["/dev/session"];
+
+/**
+ * `/openapi.json` (OpenAPI 3.1) and `/docs`, a plain page listing every operation — each listing
+ * only what answers for this request: `/dev/session` only in development on a loopback host.
+ */
 export function registerDocs(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
@@ -28,10 +36,17 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
     bearerFormat: "JWT",
     description: "The dashboard session JWT (or the `vulk_session` cookie)",
   });
-  app.doc31("/openapi.json", DOCUMENT_CONFIG);
+  const documentFor = (c: Context<AppEnv>) => {
+    const document = app.getOpenAPI31Document(DOCUMENT_CONFIG);
+    if (!devSignInAllowed(c.get("config"), c.req.url)) {
+      for (const path of DEVELOPMENT_PATHS) delete document.paths?.[path];
+    }
+    return document;
+  };
+  app.get("/openapi.json", (c) => c.json(documentFor(c)));
 
   app.get("/docs", (c) => {
-    const document = app.getOpenAPI31Document(DOCUMENT_CONFIG);
+    const document = documentFor(c);
     const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
       METHODS.flatMap((method) => {
         const operation = (item as Record<string, Operation | undefined>)[method];

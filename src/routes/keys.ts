@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actorFromRequest } from "../audit/events";
-import { PERMISSIONS, RATE_LIMIT } from "../domain/permissions";
+import { MAX_KEY_PROJECTS, PERMISSIONS, RATE_LIMIT } from "../domain/permissions";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { PageQuerySchema, page, pageOf, UUID } from "../http/pagination";
@@ -12,6 +12,7 @@ import {
   findKey,
   findOwnedKey,
   insertKey,
+  type KeyChanges,
   listKeys,
   MAX_ACTIVE_KEYS,
   revokeKey,
@@ -19,30 +20,58 @@ import {
   updateKey,
 } from "../keys/repository";
 import { generateKey, hashKey, keyStart } from "../keys/token";
+import { HOUR_MS } from "../keys/usage";
+import { totals, usageOverHours } from "../keys/usage-read";
+import { ownedProjectIds } from "../projects/repository";
 import { changeKeysOrFail, effectsOfRows, enforceUserLimit } from "./guards";
 
 const Name = z.string().trim().min(1).max(64);
 const Permissions = z.array(z.enum(PERMISSIONS)).min(1, "must name at least one permission");
 const RateLimit = z.number().int().min(RATE_LIMIT.min).max(RATE_LIMIT.max);
+const FutureTime = z.iso
+  .datetime({ offset: true })
+  .refine((v) => Date.parse(v) > Date.now(), "must be in the future");
+const Projects = z
+  .array(z.string().regex(UUID, "must be a project id"))
+  .min(1, "must name at least one project (null = every project)")
+  .max(MAX_KEY_PROJECTS)
+  .nullable()
+  .openapi({ description: "Project ids the key may reach; null = every project of the owner" });
 
 const CreateKeySchema = z
   .object({
     name: Name,
     permissions: Permissions,
     rateLimit: RateLimit.default(RATE_LIMIT.default),
-    expiresAt: z.iso
-      .datetime({ offset: true })
-      .refine((v) => Date.parse(v) > Date.now(), "must be in the future")
-      .optional(),
+    expiresAt: FutureTime.optional(),
+    projects: Projects.default(null),
   })
   .strict()
   .openapi("CreateApiKey");
 
 const UpdateKeySchema = z
-  .object({ name: Name.optional(), permissions: Permissions.optional(), rateLimit: RateLimit.optional() })
+  .object({
+    name: Name.optional(),
+    permissions: Permissions.optional(),
+    rateLimit: RateLimit.optional(),
+    projects: Projects.optional(),
+    expiresAt: FutureTime.nullable().optional().openapi({ description: "null = never expires" }),
+    enabled: z.boolean().optional(),
+  })
   .strict()
-  .refine((v) => Object.keys(v).length > 0, "name at least one of name, permissions, rateLimit")
+  .refine(
+    (v) => Object.keys(v).length > 0,
+    "name at least one of name, permissions, rateLimit, projects, expiresAt, enabled",
+  )
   .openapi("UpdateApiKey");
+
+const KeyListItemSchema = KeyRecordSchema.extend({
+  requestsLast24h: z
+    .number()
+    .int()
+    .nullable()
+    .openapi({ description: "Requests in the last 24 hours; null when usage cannot be read right now" }),
+}).openapi("ApiKeyListItem");
 
 const RollKeySchema = z
   .object({ gracePeriodSeconds: z.number().int().min(0).max(86400).default(0) })
@@ -76,7 +105,7 @@ const routes = {
     summary: "List active API keys, newest first",
     request: { query: PageQuerySchema },
     responses: {
-      200: { description: "A page", content: json(pageOf(KeyRecordSchema)) },
+      200: { description: "A page", content: json(pageOf(KeyListItemSchema)) },
       ...problemResponses(400, 401),
     },
   }),
@@ -95,7 +124,8 @@ const routes = {
     ...guarded,
     method: "patch",
     path: "/api/keys/{id}",
-    summary: "Rename, change permissions or rate limit (effective on the next request)",
+    summary:
+      "Change name, permissions, limit, projects, expiry; disable or enable (effective on the next request)",
     request: { params: IdParam, body: { required: true, content: json(UpdateKeySchema) } },
     responses: {
       200: { description: "Updated", content: json(KeyRecordSchema) },
@@ -140,6 +170,29 @@ const expiredRoll = () =>
 /** A new secret's hash collided with a stored one: never seen, but a retry is the answer, not a 500. */
 const conflict = () => new ApiError("conflict", "The request conflicts with the current state; retry it.");
 
+/** Every id must be a project of the owner; the scope is stored as a set, in canonical form. */
+async function ownedScope(c: Context<AppEnv>, ids: string[] | null): Promise<string[] | null> {
+  if (ids === null) return null;
+  const scope = [...new Set(ids.map((id) => id.toLowerCase()))].sort();
+  const owned = await ownedProjectIds(c.get("stores").db, c.get("session").userId, scope);
+  const errors = scope.flatMap((id) =>
+    owned.has(id) ? [] : [{ path: "projects", message: `${id} is not one of your projects` }],
+  );
+  if (errors.length)
+    throw new ApiError("invalid_request", "A project in the scope is not yours; see errors.", { errors });
+  return scope;
+}
+
+/** Requests in the last 24 h of each key (null for all when Redis cannot be read). */
+async function requestsLast24h(c: Context<AppEnv>, keyIds: string[]): Promise<Map<string, number> | null> {
+  const now = Date.now();
+  const to = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
+  const { db, redis } = c.get("stores");
+  const series = await usageOverHours(db, redis, keyIds, to - 24 * HOUR_MS, to, now);
+  if (!series.complete) return null;
+  return new Map([...totals(series)].map(([id, t]) => [id, t.ok + t.denied + t.limited]));
+}
+
 const actor = (c: Context<AppEnv>) => actorFromRequest(c.get("session").userId, c.req.raw.headers);
 
 async function newSecret() {
@@ -162,6 +215,7 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
         permissions: normalisePermissions(body.permissions),
         rateLimit: body.rateLimit,
         expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
+        projects: await ownedScope(c, body.projects),
         hash: secret.hash,
         start: secret.start,
       },
@@ -181,7 +235,13 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(routes.list, async (c) => {
     const { cursor, limit } = c.req.valid("query");
     const rows = await listKeys(c.get("stores").db, c.get("session").userId, limit + 1, cursor);
-    return c.json(page(rows, limit, toKeyRecord), 200);
+    const listed = page(rows, limit, (row) => toKeyRecord(row));
+    const usage = await requestsLast24h(
+      c,
+      listed.data.map((k) => k.id),
+    );
+    const data = listed.data.map((k) => ({ ...k, requestsLast24h: usage ? (usage.get(k.id) ?? 0) : null }));
+    return c.json({ ...listed, data }, 200);
   });
 
   app.openapi(routes.get, async (c) => {
@@ -194,7 +254,13 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     const id = keyId(c.req.valid("param").id);
     await enforceUserLimit(c, "key-writes");
     const body = c.req.valid("json");
-    const changes = { ...body, permissions: body.permissions && normalisePermissions(body.permissions) };
+    const changes: KeyChanges = {
+      ...body,
+      permissions: body.permissions && normalisePermissions(body.permissions),
+      projects: body.projects === undefined ? undefined : await ownedScope(c, body.projects),
+      expiresAt:
+        body.expiresAt === undefined || body.expiresAt === null ? body.expiresAt : new Date(body.expiresAt),
+    };
     const { db } = c.get("stores");
     const ownerId = c.get("session").userId;
     if (!(await findKey(db, ownerId, id))) throw notFound();

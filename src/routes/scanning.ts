@@ -3,7 +3,7 @@ import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { BODY_LIMITS, jsonBodyRules } from "../http/middleware";
 import { problemResponses } from "../http/schemas";
-import { fieldErrors } from "../http/validation";
+import { assertStorable, fieldErrors } from "../http/validation";
 import { githubKeyring } from "../scanning/github-keys";
 import { handleLeakReport } from "../scanning/handle-report";
 import { FeedbackSchema, type LeakReport, LeakReportSchema } from "../scanning/report";
@@ -48,7 +48,7 @@ const route = createRoute({
   },
 });
 
-/** JSON of the signed body; 400 `invalid_request` when it is not a report. */
+/** JSON of the signed body; 400 `invalid_request` when it is not a report or holds unstorable text. */
 function parseReport(body: Uint8Array): LeakReport {
   let json: unknown;
   try {
@@ -62,6 +62,7 @@ function parseReport(body: Uint8Array): LeakReport {
       errors: fieldErrors(parsed.error.issues),
     });
   }
+  assertStorable(parsed.data);
   return parsed.data;
 }
 

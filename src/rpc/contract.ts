@@ -8,7 +8,9 @@ import { type Config, type Env, loadConfigOrLog } from "../config/env";
 import { isDatabaseUnavailable } from "../db/errors";
 import { ApiError, ERRORS, type ErrorCode } from "../http/errors";
 import { RequestStores } from "../http/stores";
+import { isStorableText } from "../lib/text";
 import { createLogger, type Logger } from "../observability/logger";
+import { isRedisUnavailable } from "../redis/client";
 
 export interface RpcFailure {
   ok: false;
@@ -42,7 +44,7 @@ export function failureOf(error: unknown, logger: Logger): RpcFailure {
     return rpcFailure(error.code, error.detail);
   }
   logger.log("error", "rpc_failed", { error });
-  if (isDatabaseUnavailable(error))
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error))
     return rpcFailure("service_unavailable", "The service is not available right now.");
   return rpcFailure("internal_error", "An internal error occurred.");
 }
@@ -65,7 +67,12 @@ export async function runRpc<T>(
   }
 }
 
-/** A non-empty string argument, or undefined (the caller answers `invalid_request`). */
+/**
+ * A non-empty string argument Postgres can store (no U+0000, no unpaired surrogate), or undefined
+ * (the caller answers `invalid_request`).
+ */
 export function textArgument(value: unknown, maxLength = 256): string | undefined {
-  return typeof value === "string" && value.length > 0 && value.length <= maxLength ? value : undefined;
+  return typeof value === "string" && value.length > 0 && value.length <= maxLength && isStorableText(value)
+    ? value
+    : undefined;
 }

@@ -1,6 +1,7 @@
 import { systemActor } from "../audit/events";
-import { changeKeys, effectsOf } from "../keys/marker";
-import { activeKeyIds, keyStateOf, revokeAllKeys } from "../keys/repository";
+import { changeOwnerKeys } from "../keys/owner-change";
+import { revokeAllKeys } from "../keys/repository";
+import { clipText, isStorableText } from "../lib/text";
 import { type RpcContext, type RpcFailure, rpcFailure, textArgument } from "./contract";
 
 export interface RevokeAllResult {
@@ -19,15 +20,14 @@ export async function revokeAllKeysOf(
 ): Promise<RevokeAllResult | RpcFailure> {
   const owner = textArgument(ownerId);
   if (!owner) return rpcFailure("invalid_request", "ownerId must be a non-empty string.");
-  const why = typeof reason === "string" && reason ? reason.slice(0, 200) : "revoke_all";
-  const { db, redis } = ctx.stores;
-  const outcome = await changeKeys(
-    redis,
-    ctx.logger,
-    await activeKeyIds(db, owner),
-    () => revokeAllKeys(db, owner, systemActor("rpc"), why),
-    (rows) => effectsOf(rows.map(keyStateOf), Date.now()),
+  if (typeof reason === "string" && !isStorableText(reason)) {
+    return rpcFailure("invalid_request", "reason must not contain U+0000 or an unpaired surrogate.");
+  }
+  const why = typeof reason === "string" && reason ? clipText(reason, 200) : "revoke_all";
+  const { db } = ctx.stores;
+  const revoked = await changeOwnerKeys(ctx.stores, ctx.logger, owner, () =>
+    revokeAllKeys(db, owner, systemActor("rpc"), why),
   );
-  if (!outcome.ok) return rpcFailure("service_unavailable", "Nothing was revoked: call again.");
-  return { ok: true, revokedKeyIds: outcome.value.map((row) => row.id) };
+  if (!revoked) return rpcFailure("service_unavailable", "Nothing was revoked: call again.");
+  return { ok: true, revokedKeyIds: revoked.map((row) => row.id) };
 }

@@ -1,6 +1,6 @@
 import { PERMISSIONS, type Permission } from "../domain/permissions";
 import type { ErrorCode } from "../http/errors";
-import type { RateState } from "../verify/rate-headers";
+import { type RateReport, reportedPolicy } from "../verify/rate-headers";
 import { verify } from "../verify/verifier";
 import type { RpcContext } from "./contract";
 
@@ -25,11 +25,11 @@ export type VerifyResult =
       ratelimit: RpcRateLimit;
     };
 
-const rpcRate = (rate: RateState): RpcRateLimit => ({
-  limit: rate.limit,
-  remaining: Math.max(0, rate.remaining),
-  reset: Math.ceil(rate.resetMs / 1000),
-});
+/** The policy closer to exhaustion, as `/v1` reports it in `X-RateLimit-*`. */
+function rpcRate(report: RateReport): RpcRateLimit {
+  const rate = reportedPolicy(report);
+  return { limit: rate.limit, remaining: Math.max(0, rate.remaining), reset: Math.ceil(rate.resetMs / 1000) };
+}
 
 /** A refusal before any check ran (bad arguments, configuration). */
 export function verifyRefusal(code: ErrorCode, detail: string): VerifyResult {
@@ -64,7 +64,12 @@ export async function verifyForRpc(
       clientIp: null,
       required: required as Permission | null,
     },
-    { stores: ctx.stores, logger: ctx.logger, waitUntil: ctx.waitUntil },
+    {
+      stores: ctx.stores,
+      logger: ctx.logger,
+      waitUntil: ctx.waitUntil,
+      accountLimitDefault: ctx.config.accountRateLimit,
+    },
   );
   const ratelimit = rpcRate(verdict.rate);
   if (verdict.allow) {

@@ -2,6 +2,13 @@
  * ECDSA signature encodings, pure. GitHub sends ASN.1 DER (`SEQUENCE { INTEGER r, INTEGER s }`);
  * WebCrypto verifies IEEE P1363 (`r || s`, each left-padded to the curve size).
  * Only strict DER is accepted: a signature has exactly one valid encoding.
+ *
+ * Low-S is deliberately NOT enforced (docs/DESIGN.md#secret-scanning): for every valid (r, s) the
+ * pair (r, n − s) is valid too, and both are accepted. That malleability forges nothing — making
+ * either form still takes GitHub's private key, and a replayed report only repeats a revocation
+ * that already happened (the handling is idempotent). ECDSA as GitHub's libraries produce it does
+ * not normalise s, so requiring s ≤ n/2 could refuse genuine reports. Nothing here keys on the
+ * signature bytes (no replay cache), so the second spelling gains an attacker nothing.
  */
 
 /** P-256: r and s are 32 bytes each. */

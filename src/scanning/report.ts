@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { LeakKill, LeakVerdict } from "../keys/leaks";
+import { clipText } from "../lib/text";
 
 export const MAX_TOKENS_PER_REPORT = 5000;
 /** Audit metadata keeps at most this much of each reported string. */
@@ -78,7 +79,9 @@ export function planKills(
   return [...byKey.values()];
 }
 
+const clip = (value: string | null | undefined) =>
+  value === null || value === undefined ? null : clipText(value, MAX_METADATA_CHARS);
+
 function auditMetadata({ type, url, source }: CheckedToken["report"]): Record<string, unknown> {
-  const clip = (value: string | null | undefined) => value?.slice(0, MAX_METADATA_CHARS) ?? null;
   return { reporter: "github", tokenType: clip(type), url: clip(url), source: clip(source) };
 }

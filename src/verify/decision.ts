@@ -5,7 +5,7 @@
  */
 import type { Permission } from "../domain/permissions";
 import type { ErrorCode } from "../http/errors";
-import type { RateState } from "./rate-headers";
+import type { RateReport } from "./rate-headers";
 
 /** A key as the check needs it (from the cache or one Neon row). */
 export interface KeyFacts {
@@ -14,8 +14,13 @@ export interface KeyFacts {
   name: string;
   permissions: readonly Permission[];
   rateLimit: number;
+  /** The owner's limit across all keys (per minute). */
+  accountRateLimit: number;
+  /** The projects the key may reach; null = all of the owner's. */
+  projects: readonly string[] | null;
   expiresAtMs: number | null;
   revoked: boolean;
+  enabled: boolean;
   /** Which secret the caller presented: the current one, or the one replaced by the last roll. */
   matched: "current" | "previous";
   previousExpiresAtMs: number | null;
@@ -23,11 +28,11 @@ export interface KeyFacts {
 
 export type KeyStatus =
   | { ok: true }
-  | { ok: false; code: Extract<ErrorCode, "invalid_key" | "key_revoked" | "key_expired"> };
+  | { ok: false; code: Extract<ErrorCode, "invalid_key" | "key_revoked" | "key_expired" | "key_disabled"> };
 
 export type Verdict =
-  | { allow: true; key: KeyFacts; rate: RateState }
-  | { allow: false; code: ErrorCode; detail: string; rate: RateState; key?: KeyFacts };
+  | { allow: true; key: KeyFacts; rate: RateReport }
+  | { allow: false; code: ErrorCode; detail: string; rate: RateReport; key?: KeyFacts };
 
 /** Whether the key itself may be used now (the 401 part of the verdict). */
 export function keyStatus(key: KeyFacts | null, nowMs: number): KeyStatus {
@@ -37,6 +42,7 @@ export function keyStatus(key: KeyFacts | null, nowMs: number): KeyStatus {
   if (key.matched === "previous" && (key.previousExpiresAtMs === null || key.previousExpiresAtMs <= nowMs)) {
     return { ok: false, code: "key_expired" };
   }
+  if (!key.enabled) return { ok: false, code: "key_disabled" };
   return { ok: true };
 }
 
@@ -47,23 +53,24 @@ const DETAILS = {
   invalid_key: "The API key is not valid.",
   key_revoked: "The API key has been revoked.",
   key_expired: "The API key has expired.",
+  key_disabled: "The API key is disabled; its owner can enable it again.",
 } as const satisfies Partial<Record<ErrorCode, string>>;
 
 export type AuthFailure = keyof typeof DETAILS;
 
 /** A refusal with the caller-facing detail of its code. */
-export function authFailure(code: AuthFailure, rate: RateState, key?: KeyFacts): Verdict {
+export function authFailure(code: AuthFailure, rate: RateReport, key?: KeyFacts): Verdict {
   return { allow: false, code, detail: DETAILS[code], rate, ...(key ? { key } : {}) };
 }
 
-export function denied(code: ErrorCode, detail: string, rate: RateState): Verdict {
+export function denied(code: ErrorCode, detail: string, rate: RateReport): Verdict {
   return { allow: false, code, detail, rate };
 }
 
 export interface DecisionInput {
   key: KeyFacts;
-  /** The limiter's answer; `success` false means over the limit. */
-  limit: { success: boolean; rate: RateState };
+  /** The limiters' answer; `hit` names the limit a refused request is over. */
+  limit: { success: true; rate: RateReport } | { success: false; hit: "key" | "account"; rate: RateReport };
   required: Permission | null;
   nowMs: number;
 }
@@ -75,7 +82,10 @@ export function decide({ key, limit, required, nowMs }: DecisionInput): Verdict 
     return {
       allow: false,
       code: "rate_limited",
-      detail: `This key allows ${key.rateLimit} requests per minute.`,
+      detail:
+        limit.hit === "key"
+          ? `This key allows ${key.rateLimit} requests per minute.`
+          : `This account allows ${key.accountRateLimit} requests per minute across all its keys.`,
       rate: limit.rate,
       key,
     };

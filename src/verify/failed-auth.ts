@@ -36,16 +36,16 @@ export function blockedClient(clientIp: string | null, nowMs: number): Verdict |
     remaining: 0,
     resetMs: until,
   };
-  return denied("rate_limited", TOO_MANY, rate);
+  return denied("rate_limited", TOO_MANY, [rate]);
 }
 
 /** Counts one failed authentication against the client's bucket: 401, or 429 once over the limit. */
 export async function countFailedAuth(code: AuthFailure, input: FailedAuthInput): Promise<Verdict> {
   const { clientIp, nowMs } = input;
-  if (clientIp === null) return authFailure(code, unaskedRate("key", 0, nowMs));
+  if (clientIp === null) return authFailure(code, [unaskedRate("key", 0, nowMs)]);
   const blocked = blockedClient(clientIp, nowMs);
   if (blocked) return blocked;
-  if (upstashBreaker.isOpen(nowMs)) return authFailure(code, unaskedRate("ip", FAILED_AUTH_LIMIT, nowMs));
+  if (upstashBreaker.isOpen(nowMs)) return authFailure(code, [unaskedRate("ip", FAILED_AUTH_LIMIT, nowMs)]);
 
   const bucket = clientBucket(clientIp);
   try {
@@ -56,10 +56,10 @@ export async function countFailedAuth(code: AuthFailure, input: FailedAuthInput)
     const rate = answeredRate("ip", FAILED_AUTH_LIMIT, result, nowMs);
     // With nothing remaining, this client's next failure is refused here, before any Neon query.
     if (!result.success || result.remaining <= 0) blockedClients.set(bucket, rate.resetMs);
-    return result.success ? authFailure(code, rate) : denied("rate_limited", TOO_MANY, rate);
+    return result.success ? authFailure(code, [rate]) : denied("rate_limited", TOO_MANY, [rate]);
   } catch (error) {
     upstashBreaker.trip(nowMs);
     input.logger.log("warn", "upstash_unavailable", { error });
-    return authFailure(code, unaskedRate("ip", FAILED_AUTH_LIMIT, nowMs));
+    return authFailure(code, [unaskedRate("ip", FAILED_AUTH_LIMIT, nowMs)]);
   }
 }

@@ -10,6 +10,10 @@ export interface KeyRow {
   name: string;
   permissions: Permission[];
   rateLimit: number;
+  /** The owner's own account limit; null = the configured default. */
+  accountRateLimit: number | null;
+  projects: string[] | null;
+  enabled: boolean;
   version: number;
   hash: string;
   previousHash: string | null;

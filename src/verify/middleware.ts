@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { Permission } from "../domain/permissions";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
+import { denial, problemResponse } from "../http/errors";
 import { FAILED_AUTH_LIMIT } from "./failed-auth";
 import { EXPOSED_RATE_HEADERS, rateLimitHeaders, unaskedRate } from "./rate-headers";
 import { verify } from "./verifier";
@@ -24,7 +24,7 @@ export function v1Surface(): MiddlewareHandler<AppEnv> {
     if (preflight) return preflight;
     const now = Date.now();
     // A request that never reached the key check (e.g. an unknown route) reports the client policy.
-    const rate = c.get("rate") ?? unaskedRate("ip", FAILED_AUTH_LIMIT, now);
+    const rate = c.get("rate") ?? [unaskedRate("ip", FAILED_AUTH_LIMIT, now)];
     for (const [name, value] of Object.entries(rateLimitHeaders(rate, now, c.res.status === 429))) {
       c.res.headers.set(name, value);
     }
@@ -41,10 +41,16 @@ export function requireKey(permission: Permission | null): MiddlewareHandler<App
         clientIp: c.req.header("CF-Connecting-IP") ?? "",
         required: permission,
       },
-      { stores: c.get("stores"), logger: c.get("logger"), waitUntil: (p) => c.executionCtx.waitUntil(p) },
+      {
+        stores: c.get("stores"),
+        logger: c.get("logger"),
+        waitUntil: (p) => c.executionCtx.waitUntil(p),
+        accountLimitDefault: c.get("config").accountRateLimit,
+      },
     );
     c.set("rate", verdict.rate);
-    if (!verdict.allow) throw new ApiError(verdict.code, verdict.detail);
+    // Answered, not thrown: an expected denial needs no Error (and no stack) to become problem+json.
+    if (!verdict.allow) return problemResponse(denial(verdict.code, verdict.detail), c.get("requestId"));
     c.set("apiKey", verdict.key);
     await next();
   };

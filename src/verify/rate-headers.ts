@@ -2,7 +2,7 @@ import { WINDOW_SECONDS } from "../limits/sliding-window";
 
 /** A limiter's answer, normalised: what the rate-limit headers are made of. */
 export interface RateState {
-  policy: "key" | "ip";
+  policy: "key" | "account" | "ip";
   limit: number;
   remaining: number;
   /** Unix milliseconds when the current window ends. */
@@ -36,19 +36,44 @@ export function answeredRate(
   return { policy, limit, remaining: answer.remaining, resetMs, windowSeconds: WINDOW_SECONDS };
 }
 
-/** The rate-limit headers (docs/DESIGN.md#rate-limit-headers); `Retry-After` only on a 429. */
-export function rateLimitHeaders(state: RateState, nowMs: number, limited: boolean): Record<string, string> {
-  const resetSeconds = Math.ceil(state.resetMs / 1000);
-  const secondsLeft = Math.max(0, resetSeconds - Math.floor(nowMs / 1000));
-  const remaining = Math.max(0, state.remaining);
+/** Every policy that applied to one request: the key's and the account's, or the client's alone. */
+export type RateReport = readonly [RateState, ...RateState[]];
+
+/**
+ * The policy the `X-RateLimit-*` headers and `Retry-After` report: the one closer to exhaustion
+ * (fewest remaining; on a tie, the later reset — the wait that covers both).
+ */
+export function reportedPolicy(report: RateReport): RateState {
+  return report.reduce((closest, state) => {
+    const [a, b] = [Math.max(0, state.remaining), Math.max(0, closest.remaining)];
+    return a < b || (a === b && state.resetMs > closest.resetMs) ? state : closest;
+  });
+}
+
+const secondsUntil = (resetMs: number, nowMs: number) =>
+  Math.max(0, Math.ceil(resetMs / 1000) - Math.floor(nowMs / 1000));
+
+/**
+ * The rate-limit headers (docs/DESIGN.md#rate-limit-headers): `RateLimit-Policy` and `RateLimit`
+ * list every policy, the rest report the one closer to exhaustion; `Retry-After` only on a 429.
+ */
+export function rateLimitHeaders(
+  report: RateReport,
+  nowMs: number,
+  limited: boolean,
+): Record<string, string> {
+  const reported = reportedPolicy(report);
+  const resetSeconds = Math.ceil(reported.resetMs / 1000);
   const headers: Record<string, string> = {
-    "X-RateLimit-Limit": String(state.limit),
-    "X-RateLimit-Remaining": String(remaining),
+    "X-RateLimit-Limit": String(reported.limit),
+    "X-RateLimit-Remaining": String(Math.max(0, reported.remaining)),
     "X-RateLimit-Reset": String(resetSeconds),
-    "RateLimit-Policy": `"${state.policy}";q=${state.limit};w=${state.windowSeconds}`,
-    RateLimit: `"${state.policy}";r=${remaining};t=${secondsLeft}`,
+    "RateLimit-Policy": report.map((s) => `"${s.policy}";q=${s.limit};w=${s.windowSeconds}`).join(", "),
+    RateLimit: report
+      .map((s) => `"${s.policy}";r=${Math.max(0, s.remaining)};t=${secondsUntil(s.resetMs, nowMs)}`)
+      .join(", "),
   };
-  if (limited) headers["Retry-After"] = String(Math.max(1, secondsLeft));
+  if (limited) headers["Retry-After"] = String(Math.max(1, secondsUntil(reported.resetMs, nowMs)));
   return headers;
 }
 

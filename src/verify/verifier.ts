@@ -4,20 +4,20 @@
  * the marker read and the last-used gate — and applies the pure decision. I/O here, decisions in
  * decision.ts, storage in keys/.
  */
-import type { ApiKeyRow } from "../db/schema";
 import type { Permission } from "../domain/permissions";
+import { ERRORS } from "../http/errors";
 import type { RequestStores } from "../http/stores";
+import { touchKey } from "../keys/check-script";
 import { indexHas } from "../keys/hash-index";
-import { LIMITER_PREFIX, lastUsedGateKey, markerKey } from "../keys/keyspace";
+import { markerKey } from "../keys/keyspace";
 import { REVOKED_MARKER } from "../keys/marker";
-import { findKeyByHash, touchLastUsed } from "../keys/repository";
+import { findKeyByHash, type KeyCheckRow, touchLastUsed } from "../keys/repository";
 import { hashKey } from "../keys/token";
-import { forgetBlock, type LimitAnswer, slidingWindow } from "../limits/sliding-window";
+import { recountUsage, type UsageOutcome, usageHour } from "../keys/usage";
 import type { Logger } from "../observability/logger";
 import { presentedKey } from "./credential";
 import {
   type AuthFailure,
-  atCurrentLimit,
   authFailure,
   decide,
   denied,
@@ -35,7 +35,15 @@ import {
   UNKNOWN_TTL_MS,
   upstashBreaker,
 } from "./isolate-state";
-import { answeredRate, unaskedRate } from "./rate-headers";
+import {
+  askLimits,
+  atCurrentLimits,
+  giveBack,
+  type LimitSubject,
+  limitsReport,
+  refusedBy,
+} from "./key-limits";
+import { unaskedRate } from "./rate-headers";
 
 /** The last-used gate opens at most once per this many seconds per key. */
 const LAST_USED_GATE_SECONDS = 60;
@@ -51,6 +59,8 @@ export interface VerifyRequest {
 
 export interface VerifyContext {
   stores: RequestStores;
+  /** The account limit of an owner without one of their own (`ACCOUNT_RATE_LIMIT`). */
+  accountLimitDefault: number;
   logger: Logger;
   waitUntil: (promise: Promise<unknown>) => void;
 }
@@ -61,13 +71,16 @@ type RowRead =
   | { kind: "unknown" }
   | { kind: "unavailable"; verdict: Verdict };
 
-function toKeyRow(row: ApiKeyRow): KeyRow {
+function toKeyRow(row: KeyCheckRow): KeyRow {
   return {
     id: row.id,
     ownerId: row.ownerId,
     name: row.name,
     permissions: row.permissions as Permission[],
     rateLimit: row.rateLimit,
+    accountRateLimit: row.accountRateLimit,
+    projects: row.projects,
+    enabled: row.enabled,
     version: row.version,
     hash: row.hash,
     previousHash: row.previousHash,
@@ -77,15 +90,18 @@ function toKeyRow(row: ApiKeyRow): KeyRow {
   };
 }
 
-function factsOf(row: KeyRow, hash: string): KeyFacts {
+function factsOf(row: KeyRow, hash: string, accountLimitDefault: number): KeyFacts {
   return {
     id: row.id,
     ownerId: row.ownerId,
     name: row.name,
     permissions: row.permissions,
     rateLimit: row.rateLimit,
+    accountRateLimit: row.accountRateLimit ?? accountLimitDefault,
+    projects: row.projects,
     expiresAtMs: row.expiresAtMs,
     revoked: row.revoked,
+    enabled: row.enabled,
     matched: row.hash === hash ? "current" : "previous",
     previousExpiresAtMs: row.previousExpiresAtMs,
   };
@@ -93,8 +109,24 @@ function factsOf(row: KeyRow, hash: string): KeyFacts {
 
 type Reconciled = { kind: "row"; row: KeyRow } | { kind: "verdict"; verdict: Verdict };
 
+/** What a verdict counts as in the key's usage; null for an answer that is none of them (a 503). */
+function usageOutcome(verdict: Verdict): UsageOutcome | null {
+  if (verdict.allow) return "ok";
+  if (verdict.code === "rate_limited") return "limited";
+  const status = ERRORS[verdict.code].status;
+  return status === 401 || status === 403 ? "denied" : null;
+}
+
+const subjectOf = (facts: KeyFacts): LimitSubject => ({
+  keyId: facts.id,
+  ownerId: facts.ownerId,
+  keyLimit: facts.rateLimit,
+  accountLimit: facts.accountRateLimit,
+});
+
 class VerifyRun {
   private readonly nowMs = Date.now();
+  private readonly hour = usageHour(this.nowMs);
 
   constructor(
     private readonly request: VerifyRequest,
@@ -134,52 +166,93 @@ class VerifyRun {
     });
   }
 
+  private facts(row: KeyRow, hash: string): KeyFacts {
+    return factsOf(row, hash, this.ctx.accountLimitDefault);
+  }
+
+  private get effects() {
+    return { redis: this.ctx.stores.redis, logger: this.ctx.logger, waitUntil: this.ctx.waitUntil };
+  }
+
   private async checkKnownKey(hash: string, entry: KnownEntry, fresh: boolean): Promise<Verdict> {
     if (upstashBreaker.isOpen(this.nowMs)) return this.withoutUpstash(hash, entry, fresh);
-    const status = keyStatus(factsOf(entry.row, hash), this.nowMs);
+    const cached = this.facts(entry.row, hash);
+    const status = keyStatus(cached, this.nowMs);
     // A dead secret never touches the key's counter: it is a failed authentication of the client.
     if (!status.ok) return this.deadSecret(hash, entry, fresh, status.code);
 
     let answer: Awaited<ReturnType<VerifyRun["askUpstash"]>>;
     try {
-      answer = await this.askUpstash(entry.row);
+      answer = await this.askUpstash(cached);
     } catch (error) {
       upstashBreaker.trip(this.nowMs);
       this.ctx.logger.log("warn", "upstash_unavailable", { error });
       return this.withoutUpstash(hash, entry, fresh);
     }
+    const { counted } = answer;
     const reconciled = await this.reconcile(answer.marker, hash, entry, fresh);
-    if (reconciled.kind === "verdict") return reconciled.verdict;
-    const { row } = reconciled;
-
-    const facts = factsOf(row, hash);
+    if (reconciled.kind === "verdict") {
+      giveBack(subjectOf(cached), answer.limits, this.effects);
+      return this.recounted(cached.id, counted, reconciled.verdict);
+    }
+    const facts = this.facts(reconciled.row, hash);
+    const subject = subjectOf(facts);
     const now = keyStatus(facts, this.nowMs);
     if (!now.ok) {
-      // Found dead only after the limiter counted it: give the count back.
-      if (answer.limit.success) this.ctx.waitUntil(this.refund(row.id, answer.askedLimit));
-      return this.failedAuth(now.code);
+      // Found dead only after the limits counted it: give the counts back.
+      giveBack(subject, answer.limits, this.effects);
+      return this.recounted(facts.id, counted, await this.failedAuth(now.code));
     }
-    const limit = await this.limitAtCurrent(row, answer.limit, answer.askedLimit);
+    const limits = await atCurrentLimits(subject, answer.limits, this.effects);
+    const refused = refusedBy(limits);
+    if (refused) giveBack(subject, limits, this.effects);
+    const rate = limitsReport(limits, this.nowMs);
     const verdict = decide({
       key: facts,
-      limit: { success: limit.success, rate: answeredRate("key", row.rateLimit, limit, this.nowMs) },
+      limit: refused ? { success: false, hit: refused, rate } : { success: true, rate },
       required: this.request.required,
       nowMs: this.nowMs,
     });
-    if (answer.gateOpened) this.ctx.waitUntil(this.touchLastUsed(row.id));
+    if (answer.gateOpened) this.ctx.waitUntil(this.touchLastUsed(facts.id));
+    return this.recounted(facts.id, counted, verdict);
+  }
+
+  /**
+   * ONE request: the key's limit, the account's limit and the check script (marker, last-used
+   * gate, usage). Usage is counted as the outcome known before asking; `recounted` moves it when
+   * the answers change it (a 429 the limiter answered, a key found changed).
+   */
+  private async askUpstash(facts: KeyFacts) {
+    const redis = this.ctx.stores.redis;
+    const asked = askLimits(redis, subjectOf(facts), this.nowMs);
+    const lacking = this.request.required !== null && !facts.permissions.includes(this.request.required);
+    const counted: UsageOutcome = asked.spent ? "limited" : lacking ? "denied" : "ok";
+    const [limits, touched] = await Promise.all([
+      asked.answers,
+      touchKey(redis, {
+        keyId: facts.id,
+        hour: this.hour,
+        outcome: counted,
+        gateSeconds: LAST_USED_GATE_SECONDS,
+      }),
+    ]);
+    this.ctx.waitUntil(Promise.all([limits.key.answer.pending, limits.account.answer.pending]));
+    return { limits, counted, ...touched };
+  }
+
+  /** The verdict, with the request's usage moved to the outcome it ended with. */
+  private recounted(keyId: string, counted: UsageOutcome | null, verdict: Verdict): Verdict {
+    this.moveUsage(keyId, counted, usageOutcome(verdict));
     return verdict;
   }
 
-  /** ONE request: the write pipeline carries limit() + GETEX marker + SET NX last-used gate. */
-  private async askUpstash(row: KeyRow) {
-    const redis = this.ctx.stores.redis;
-    const [limit, marker, gate] = await Promise.all([
-      slidingWindow(redis, LIMITER_PREFIX.key, row.rateLimit).limit(row.id),
-      redis.getex<string | number>(markerKey(row.id)),
-      redis.set(lastUsedGateKey(row.id), 1, { nx: true, ex: LAST_USED_GATE_SECONDS }),
-    ]);
-    this.ctx.waitUntil(limit.pending);
-    return { limit, askedLimit: row.rateLimit, marker, gateOpened: gate === "OK" };
+  private moveUsage(keyId: string, from: UsageOutcome | null, to: UsageOutcome | null): void {
+    if (from === to) return;
+    this.ctx.waitUntil(
+      recountUsage(this.ctx.stores.redis, keyId, this.hour, from, to).catch((error) =>
+        this.ctx.logger.log("warn", "usage_recount_failed", { keyId, error }),
+      ),
+    );
   }
 
   /**
@@ -211,26 +284,6 @@ class VerifyRun {
   }
 
   /**
-   * The limiter's answer at the key's current limit. After a limit change a block remembered by
-   * this isolate is forgotten, and a refusal under the old limit is asked again under the new one.
-   */
-  private async limitAtCurrent(row: KeyRow, answer: LimitAnswer, askedLimit: number) {
-    if (askedLimit === row.rateLimit) return answer;
-    forgetBlock(LIMITER_PREFIX.key, row.id);
-    if (answer.success) return { ...atCurrentLimit(answer, askedLimit, row.rateLimit), reset: answer.reset };
-    try {
-      const again = await slidingWindow(this.ctx.stores.redis, LIMITER_PREFIX.key, row.rateLimit).limit(
-        row.id,
-      );
-      this.ctx.waitUntil(again.pending);
-      return again;
-    } catch (error) {
-      this.ctx.logger.log("warn", "upstash_unavailable", { error });
-      return { success: true, remaining: row.rateLimit, reset: 0 };
-    }
-  }
-
-  /**
    * The cached row says this secret is dead. Revoked is final, and a fresh row is the database's
    * word; otherwise the marker (read in the same request as the failed-auth count) says whether the
    * row still holds — an extended expiry would revive the key.
@@ -241,20 +294,36 @@ class VerifyRun {
     fresh: boolean,
     code: AuthFailure,
   ): Promise<Verdict> {
-    if (fresh || entry.row.revoked) return this.failedAuth(code);
-    const [verdict, marker] = await Promise.all([
+    const keyId = entry.row.id;
+    const [verdict, touched] = await Promise.all([
       this.failedAuth(code),
-      this.ctx.stores.redis.getex<string | number>(markerKey(entry.row.id)).catch(() => undefined),
+      this.upstashUsable()
+        ? touchKey(this.ctx.stores.redis, {
+            keyId,
+            hour: this.hour,
+            outcome: "denied",
+            gateSeconds: 0,
+          }).catch(() => undefined)
+        : undefined,
     ]);
-    if (marker === undefined || String(marker) === String(entry.row.version)) return verdict;
+    const holds = touched === undefined || touched.marker === String(entry.row.version);
+    if (fresh || entry.row.revoked || holds) return verdict;
     const read = await this.readRow(hash);
-    if (read.kind === "unavailable") return read.verdict;
+    if (read.kind === "unavailable") return this.recounted(keyId, "denied", read.verdict);
     if (read.kind === "unknown") return verdict;
-    const status = keyStatus(factsOf(read.entry.row, hash), this.nowMs);
-    if (status.ok) return this.checkKnownKey(hash, read.entry, true);
+    const status = keyStatus(this.facts(read.entry.row, hash), this.nowMs);
+    if (status.ok) {
+      // The key lives after all: the check below counts it afresh.
+      this.moveUsage(keyId, "denied", null);
+      return this.checkKnownKey(hash, read.entry, true);
+    }
     return verdict.allow || verdict.code === "rate_limited"
       ? verdict
       : authFailure(status.code, verdict.rate);
+  }
+
+  private upstashUsable(): boolean {
+    return !upstashBreaker.isOpen(this.nowMs);
   }
 
   /** Breaker open: the limit fails open; a cached key is trusted ≤ 10 s since its last confirmation. */
@@ -266,12 +335,16 @@ class VerifyRun {
       if (read.kind === "unknown") return this.failedAuth("invalid_key");
       row = read.entry.row;
     }
-    const facts = factsOf(row, hash);
+    const facts = this.facts(row, hash);
     const status = keyStatus(facts, this.nowMs);
     if (!status.ok) return this.failedAuth(status.code);
+    const rate = [
+      unaskedRate("key", facts.rateLimit, this.nowMs),
+      unaskedRate("account", facts.accountRateLimit, this.nowMs),
+    ] as const;
     return decide({
       key: facts,
-      limit: { success: true, rate: unaskedRate("key", row.rateLimit, this.nowMs) },
+      limit: { success: true, rate },
       required: this.request.required,
       nowMs: this.nowMs,
     });
@@ -290,12 +363,12 @@ class VerifyRun {
   }
 
   private async readRow(hash: string): Promise<RowRead> {
-    let found: ApiKeyRow | undefined;
+    let found: KeyCheckRow | undefined;
     try {
       found = await findKeyByHash(this.ctx.stores.db, hash);
     } catch (error) {
       this.ctx.logger.log("error", "neon_unavailable", { error });
-      const rate = unaskedRate("key", 0, this.nowMs);
+      const rate = [unaskedRate("key", 0, this.nowMs)] as const;
       return {
         kind: "unavailable",
         verdict: denied("service_unavailable", "Key verification is unavailable.", rate),
@@ -313,18 +386,6 @@ class VerifyRun {
     };
     keyCache.set(hash, entry);
     return { kind: "key", entry };
-  }
-
-  /** Gives back the count of a request that turned out to carry a dead secret. */
-  private async refund(keyId: string, limit: number): Promise<void> {
-    try {
-      const refunded = await slidingWindow(this.ctx.stores.redis, LIMITER_PREFIX.key, limit).limit(keyId, {
-        rate: -1,
-      });
-      await refunded.pending;
-    } catch (error) {
-      this.ctx.logger.log("warn", "limit_refund_failed", { keyId, error });
-    }
   }
 
   /** Redis lost the marker: put it back, unless a writer got there first (NX). */

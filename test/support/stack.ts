@@ -21,12 +21,26 @@ export async function requestTotal(server: Server): Promise<number> {
     .reduce((sum, [, n]) => sum + n, 0);
 }
 
-/** Runs `action` and returns how many requests each server served meanwhile. */
+/** Runs `action` and returns how many requests each server served meanwhile, and the Redis commands. */
 export async function countRequests<T>(
   action: () => Promise<T>,
-): Promise<{ result: T; neon: number; upstash: number }> {
-  const [neonBefore, upstashBefore] = await Promise.all([requestTotal("neon"), requestTotal("upstash")]);
+): Promise<{ result: T; neon: number; upstash: number; commands: number }> {
+  const commands = async () => (await serverCounts("upstash")).commands ?? 0;
+  const [neonBefore, upstashBefore, commandsBefore] = await Promise.all([
+    requestTotal("neon"),
+    requestTotal("upstash"),
+    commands(),
+  ]);
   const result = await action();
-  const [neonAfter, upstashAfter] = await Promise.all([requestTotal("neon"), requestTotal("upstash")]);
-  return { result, neon: neonAfter - neonBefore, upstash: upstashAfter - upstashBefore };
+  const [neonAfter, upstashAfter, commandsAfter] = await Promise.all([
+    requestTotal("neon"),
+    requestTotal("upstash"),
+    commands(),
+  ]);
+  return {
+    result,
+    neon: neonAfter - neonBefore,
+    upstash: upstashAfter - upstashBefore,
+    commands: commandsAfter - commandsBefore,
+  };
 }

@@ -74,28 +74,31 @@ describe("the credential parser and decision (pure)", () => {
       name: fc.string(),
       permissions: fc.subarray([...PERMISSIONS]),
       rateLimit: fc.integer({ min: 10, max: 1000 }),
+      accountRateLimit: fc.integer({ min: 10, max: 1_000_000 }),
+      projects: fc.option(fc.array(fc.uuid(), { minLength: 1, maxLength: 3 })),
       expiresAtMs: fc.option(fc.integer({ min: 0, max: 2e12 })),
       revoked: fc.boolean(),
+      enabled: fc.boolean(),
       matched: fc.constantFrom("current" as const, "previous" as const),
       previousExpiresAtMs: fc.option(fc.integer({ min: 0, max: 2e12 })),
     });
     fc.assert(
       fc.property(
         facts,
-        fc.boolean(),
+        fc.constantFrom(null, "key" as const, "account" as const),
         fc.option(fc.constantFrom(...PERMISSIONS)),
         fc.integer({ min: 0, max: 2e12 }),
-        (key: KeyFacts, success, required, nowMs) => {
-          const rate = {
-            policy: "key" as const,
-            limit: key.rateLimit,
-            remaining: 0,
-            resetMs: nowMs,
-            windowSeconds: 60,
-          };
-          const verdict = decide({ key, limit: { success, rate }, required, nowMs });
+        (key: KeyFacts, hit, required, nowMs) => {
+          const rate = [
+            { policy: "key" as const, limit: key.rateLimit, remaining: 0, resetMs: nowMs, windowSeconds: 60 },
+          ] as const;
+          const success = hit === null;
+          const limit =
+            hit === null ? { success: true as const, rate } : { success: false as const, hit, rate };
+          const verdict = decide({ key, limit, required, nowMs });
           const keyBad =
             key.revoked ||
+            !key.enabled ||
             (key.expiresAtMs !== null && key.expiresAtMs <= nowMs) ||
             (key.matched === "previous" &&
               (key.previousExpiresAtMs === null || key.previousExpiresAtMs <= nowMs));

@@ -57,6 +57,12 @@ describe("RPC failures cross the binding as results with a code", () => {
     await expectFailure(await throughBinding("revokeAllKeys", key.ownerId, "test"), "service_unavailable");
   });
 
+  it("text Postgres cannot store is invalid_request, not internal_error", async () => {
+    await expectFailure(await throughBinding("revokeAllKeys", "user\u0000x"), "invalid_request");
+    await expectFailure(await throughBinding("revokeAllKeys", newUserId(), "why\ud800"), "invalid_request");
+    await expectFailure(await throughBinding("providerRoute", "user\u0000x", "openai"), "invalid_request");
+  });
+
   it("providerRoute: unknown provider, missing owner, database down", async () => {
     await expectFailure(await throughBinding("providerRoute", newUserId(), "skynet"), "invalid_request");
     await expectFailure(await throughBinding("providerRoute", "", "openai"), "invalid_request");
@@ -67,6 +73,20 @@ describe("RPC failures cross the binding as results with a code", () => {
   it("rewrapProviderKeys: database down", async () => {
     await setFault("neon", "error");
     await expectFailure(await throughBinding("rewrapProviderKeys"), "service_unavailable");
+  });
+
+  it("setAccountLimit: bad arguments, and markers that cannot be written", async () => {
+    await expectFailure(await throughBinding("setAccountLimit", "", 100), "invalid_request");
+    await expectFailure(await throughBinding("setAccountLimit", newUserId(), 5), "invalid_request");
+    await expectFailure(await throughBinding("setAccountLimit", newUserId(), "100"), "invalid_request");
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    await setFault("upstash", "error");
+    await expectFailure(await throughBinding("setAccountLimit", key.ownerId, 100), "service_unavailable");
+  });
+
+  it("rollUpUsage: Redis down", async () => {
+    await setFault("upstash", "error");
+    await expectFailure(await throughBinding("rollUpUsage"), "service_unavailable");
   });
 
   it("providerFetch: every refusal is a problem+json Response", async () => {

@@ -109,3 +109,38 @@ describe("strict DER only", () => {
     expect(derToP1363(fromHex(valid))).not.toBeNull();
   });
 });
+
+/** The order of P-256's base point: (r, s) and (r, n − s) are both valid signatures of a message. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const toScalar = (bytes: Uint8Array) => BigInt(`0x${hex(bytes) || "0"}`);
+const fromScalar = (value: bigint) => fromHex(value.toString(16).padStart(64, "0"));
+
+describe("high-S signatures (the decision in src/scanning/ecdsa-der.ts)", () => {
+  it("are accepted like their low-S twin, and the DER reader does not normalise s", async () => {
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    const message = new TextEncoder().encode(OPENSSL_MESSAGE);
+    const raw = new Uint8Array(
+      await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, message),
+    );
+    const s = toScalar(raw.subarray(32));
+    const twin = Uint8Array.from([...raw.subarray(0, 32), ...fromScalar(P256_ORDER - s)]);
+    const [low, high] = s <= P256_ORDER / 2n ? [raw, twin] : [twin, raw];
+    expect(toScalar(high.subarray(32)) > P256_ORDER / 2n).toBe(true);
+
+    for (const form of [low, high]) {
+      const parsed = derToP1363(p1363ToDer(form)) as Uint8Array;
+      expect(hex(parsed)).toBe(hex(form));
+      expect(
+        await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pair.publicKey, parsed, message),
+      ).toBe(true);
+    }
+  });
+
+  it("OpenSSL's first vector is itself high-S and verifies", () => {
+    const vector = OPENSSL_VECTORS[0] as { s: string };
+    expect(BigInt(`0x${vector.s}`) > P256_ORDER / 2n).toBe(true);
+  });
+});

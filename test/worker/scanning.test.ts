@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, auditEvents } from "../../src/db/schema";
 import { markerKey } from "../../src/keys/keyspace";
 import { generateKey, hashKey } from "../../src/keys/token";
+import { unstorableStrings } from "../../src/lib/text";
+import { derToP1363, p1363ToDer } from "../../src/scanning/ecdsa-der";
 import { MAX_TOKENS_PER_REPORT } from "../../src/scanning/report";
 import { fixtureHits, setFixtureRoute } from "../support/fixture";
 import {
@@ -171,6 +173,37 @@ describe("forged reports: 401, nothing done", () => {
     expect({ neon: refused.neon, upstash: refused.upstash }).toEqual({ neon: 0, upstash: 0 });
     expect((await v1(key.key, "/v1/key")).status).toBe(200);
     expect(await leakedEvents(key.id)).toEqual([]);
+  });
+});
+
+describe("signature malleability", () => {
+  /** The order of P-256: (r, n − s) signs the same body as (r, s). */
+  const ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+  const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+  /** GitHub's headers for `body` with s forced into its high form (s > n/2). */
+  async function highS(body: string): Promise<Record<string, string>> {
+    const headers = await github.sign(body);
+    const der = Uint8Array.from(atob(headers["Github-Public-Key-Signature"] ?? ""), (c) => c.charCodeAt(0));
+    const raw = derToP1363(der) as Uint8Array;
+    const s = BigInt(`0x${hex(raw.subarray(32))}`);
+    const high = s > ORDER / 2n ? s : ORDER - s;
+    const flipped = Uint8Array.from([
+      ...raw.subarray(0, 32),
+      ...(high.toString(16).padStart(64, "0").match(/../g) ?? []).map((h) => Number.parseInt(h, 16)),
+    ]);
+    return {
+      ...headers,
+      "Github-Public-Key-Signature": btoa(String.fromCharCode(...p1363ToDer(flipped))),
+    };
+  }
+
+  it("a report signed in high-S form is accepted: low-S is deliberately not enforced", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    const body = reportBody([{ token: key.key }]);
+    const feedback = await feedbackOf(await postReport(body, await highS(body)));
+    expect(feedback.map((f) => f.label)).toEqual(["true_positive"]);
+    await expectProblem(await v1(key.key, "/v1/key"), 401, "key_revoked");
   });
 });
 
@@ -363,5 +396,34 @@ describe("the reference", () => {
       "Github-Public-Key-Signature",
     ]);
     expect(doc.components.schemas.SecretScanningReport).toBeDefined();
+  });
+});
+
+describe("secret-scanning reports with text Postgres cannot store", () => {
+  const report = (entry: Record<string, string>) => JSON.stringify([{ type: "vulk_api_key", ...entry }]);
+
+  it.each(["url", "source", "token"])("a NUL in %s is 400 and the key stays live", async (field) => {
+    const issued = await issueKey(newUserId(), ["projects:read"]);
+    const entry: Record<string, string> = {
+      token: issued.key,
+      url: "https://github.com/o/r",
+      source: "content",
+    };
+    entry[field] = `${entry[field]}\u0000`;
+    const response = await sendSignedReport(github, report(entry));
+    await expectProblem(response, 400, "invalid_request");
+    const [row] = await db().select().from(apiKeys).where(eq(apiKeys.id, issued.id));
+    expect(row?.revokedAt).toBeNull();
+  });
+
+  it("a long url is clipped for the audit trail without splitting a surrogate pair", async () => {
+    const issued = await issueKey(newUserId(), ["projects:read"]);
+    const url = `https://github.com/${"a".repeat(2047 - "https://github.com/".length)}😀-rest`;
+    const response = await sendSignedReport(github, report({ token: issued.key, url, source: "content" }));
+    expect(response.status).toBe(200);
+    const [event] = await leakedEvents(issued.id);
+    const stored = (event?.metadata as { url?: string } | undefined)?.url ?? "";
+    expect(stored).toBe(url.slice(0, 2047));
+    expect(unstorableStrings(stored)).toEqual([]);
   });
 });

@@ -181,7 +181,7 @@ describe("the rate limit", () => {
     const untilReset = Number(limited.headers.get("X-RateLimit-Reset")) - Date.now() / 1000;
     expect(untilReset).toBeGreaterThanOrEqual(0);
     expect(untilReset).toBeLessThanOrEqual(60);
-    expect(limited.headers.get("RateLimit")).toMatch(/^"key";r=0;t=\d+$/);
+    expect(limited.headers.get("RateLimit")).toMatch(/^"key";r=0;t=\d+, "account";r=\d+;t=\d+$/);
   });
 
   it("headers report the key's own limit when the limiter answers from its cache", async () => {
@@ -192,7 +192,7 @@ describe("the rate limit", () => {
     const cached = await v1(key.key, "/v1/key");
     expect(cached.status).toBe(429);
     expect(cached.headers.get("X-RateLimit-Limit")).toBe("10");
-    expect(cached.headers.get("RateLimit-Policy")).toBe('"key";q=10;w=60');
+    expect(cached.headers.get("RateLimit-Policy")).toBe('"key";q=10;w=60, "account";q=2000;w=60');
   });
 
   it("HTTP and RPC share one counter: 5 HTTP + 10 RPC calls at limit 10 admit exactly 10", async () => {

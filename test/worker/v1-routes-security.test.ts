@@ -183,6 +183,6 @@ describe.each(ROUTES)("$name", (route) => {
     const response = await send(route, key.key);
     expect(route.ok).toContain(response.status);
     expect(response.headers.get("X-RateLimit-Limit")).toBe("60");
-    expect(response.headers.get("RateLimit-Policy")).toBe('"key";q=60;w=60');
+    expect(response.headers.get("RateLimit-Policy")).toBe('"key";q=60;w=60, "account";q=2000;w=60');
   });
 });

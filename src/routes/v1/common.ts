@@ -30,5 +30,25 @@ export function resourceId(id: string, what: string): string {
   return id.toLowerCase();
 }
 
+/**
+ * A project id the calling key may reach: outside its scope (docs/DESIGN.md#project-scope) is
+ * answered exactly like a missing project. Decided from the cached key row: no I/O.
+ */
+export function projectIdOf(c: Context<AppEnv>, id: string): string {
+  const projectId = resourceId(id, "project");
+  const scope = c.get("apiKey").projects;
+  if (scope && !scope.includes(projectId)) throw new ApiError("not_found", "No such project.");
+  return projectId;
+}
+
+/** A key scoped to some projects cannot make new ones: they would be outside its own scope. */
+export function refuseScopedCreate(c: Context<AppEnv>): void {
+  if (c.get("apiKey").projects === null) return;
+  throw new ApiError(
+    "missing_permission",
+    "This key is limited to specific projects, so it cannot create projects; use a key for all projects.",
+  );
+}
+
+export const scopeOf = (c: Context<AppEnv>) => c.get("apiKey").projects;
 export const ownerOf = (c: Context<AppEnv>) => c.get("apiKey").ownerId;
-export const dbOf = (c: Context<AppEnv>) => c.get("stores").db;

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../http/app-env";
 import { ApiError } from "../../http/errors";
 import { json } from "../../http/schemas";
 import { createDeployment, findDeployment, setDeploymentStatus } from "../../projects/repository";
-import { dbOf, keyCheck, ownerOf, ProjectIdParam, resourceId, v1Problems, v1Route } from "./common";
+import { keyCheck, ownerOf, ProjectIdParam, projectIdOf, resourceId, v1Problems, v1Route } from "./common";
 
 const DeploymentSchema = z
   .object({
@@ -67,8 +67,8 @@ export const liveUrl = (projectId: string) => `https://${projectId}.vulk.app`;
 
 export function registerV1Deployments(app: OpenAPIHono<AppEnv>): void {
   app.openapi(routes.create, async (c) => {
-    const projectId = resourceId(c.req.valid("param").id, "project");
-    const db = dbOf(c);
+    const projectId = projectIdOf(c, c.req.valid("param").id);
+    const db = c.get("stores").db;
     const row = await createDeployment(db, ownerOf(c), projectId, liveUrl(projectId));
     if (!row) throw new ApiError("not_found", "No such project.");
     const queue = c.env.DEPLOY_QUEUE;
@@ -89,9 +89,9 @@ export function registerV1Deployments(app: OpenAPIHono<AppEnv>): void {
   app.openapi(routes.get, async (c) => {
     const params = c.req.valid("param");
     const row = await findDeployment(
-      dbOf(c),
+      c.get("stores").db,
       ownerOf(c),
-      resourceId(params.id, "project"),
+      projectIdOf(c, params.id),
       resourceId(params.deploymentId, "deployment"),
     );
     if (!row) throw new ApiError("not_found", "No such deployment.");

@@ -10,6 +10,10 @@ const CallingKeySchema = z
     name: z.string(),
     permissions: z.array(z.enum(PERMISSIONS)),
     rateLimit: z.number().int().openapi({ description: "Requests per minute" }),
+    projects: z
+      .array(z.uuid())
+      .nullable()
+      .openapi({ description: "The projects the key may reach; null = every project of its owner" }),
   })
   .openapi("CallingKey");
 
@@ -25,7 +29,10 @@ const route = createRoute({
 
 export function registerV1Key(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, (c) => {
-    const { id, name, permissions, rateLimit } = c.get("apiKey");
-    return c.json({ id, name, permissions: [...permissions], rateLimit }, 200);
+    const { id, name, permissions, rateLimit, projects } = c.get("apiKey");
+    return c.json(
+      { id, name, permissions: [...permissions], rateLimit, projects: projects && [...projects] },
+      200,
+    );
   });
 }

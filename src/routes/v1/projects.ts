@@ -5,22 +5,39 @@ import { ApiError } from "../../http/errors";
 import { PageQuerySchema, page, pageOf } from "../../http/pagination";
 import { json } from "../../http/schemas";
 import { createProject, findProject, listProjects, putFile, updateProject } from "../../projects/repository";
-import { filesProblem, PROJECT_LIMITS, pathProblem, utf8Bytes } from "../../projects/rules";
+import { filesProblem, isUnholdableName, PROJECT_LIMITS, pathProblem, utf8Bytes } from "../../projects/rules";
 import { zipFiles } from "../../projects/zip";
 import {
-  dbOf,
   keyCheck,
   keyCheckThenBody,
   ownerOf,
   ProjectIdParam,
-  resourceId,
+  projectIdOf,
+  refuseScopedCreate,
+  scopeOf,
   v1Problems,
   v1Route,
 } from "./common";
 
 const Name = z.string().trim().min(1).max(100);
 const Description = z.string().max(2000).nullable();
-const Files = z.record(z.string(), z.string()).openapi({ description: "Path → text content" });
+/**
+ * Path → content. Zod (like any object copy) silently drops a `__proto__` member, so it is refused
+ * here, on the raw input, before it can vanish.
+ */
+const Files = z
+  .preprocess(
+    (value, ctx) => {
+      if (value !== null && typeof value === "object") {
+        for (const name of Object.keys(value).filter(isUnholdableName)) {
+          ctx.addIssue({ code: "custom", message: "must not be __proto__", path: [name], input: value });
+        }
+      }
+      return value;
+    },
+    z.record(z.string(), z.string()),
+  )
+  .openapi({ description: "Path → text content" });
 
 const ProjectSchema = z
   .object({
@@ -85,7 +102,7 @@ const routes = {
     request: { body: { required: true, content: json(CreateProjectSchema) } },
     responses: {
       201: { description: "Created", content: json(ProjectWithFilesSchema) },
-      ...v1Problems(400, 413, 415),
+      ...v1Problems(400, 409, 413, 415),
     },
   }),
   update: createRoute({
@@ -156,45 +173,52 @@ function checkPaths(paths: string[], prefix: string): void {
 export function registerV1Projects(app: OpenAPIHono<AppEnv>): void {
   app.openapi(routes.list, async (c) => {
     const { cursor, limit } = c.req.valid("query");
-    const rows = await listProjects(dbOf(c), ownerOf(c), limit + 1, cursor);
+    const rows = await listProjects(c.get("stores").db, ownerOf(c), limit + 1, cursor, scopeOf(c));
     return c.json(page(rows, limit, toProject), 200);
   });
 
   app.openapi(routes.get, async (c) => {
-    const found = await findProject(dbOf(c), ownerOf(c), resourceId(c.req.valid("param").id, "project"));
+    const found = await findProject(c.get("stores").db, ownerOf(c), projectIdOf(c, c.req.valid("param").id));
     if (!found) throw notFound();
     return c.json({ ...toProject(found.project), files: filesObject(found.files) }, 200);
   });
 
   app.openapi(routes.create, async (c) => {
+    refuseScopedCreate(c);
     const body = c.req.valid("json");
     const files = body.files ?? {};
     checkPaths(Object.keys(files), "files.");
     const tooLarge = filesProblem(files);
     if (tooLarge) throw new ApiError(tooLarge.code, tooLarge.detail);
-    const created = await createProject(dbOf(c), ownerOf(c), {
+    const created = await createProject(c.get("stores").db, ownerOf(c), {
       name: body.name,
       description: body.description ?? null,
       files,
     });
+    if (created === "quota_exceeded") {
+      throw new ApiError(
+        "quota_exceeded",
+        `An owner has at most ${PROJECT_LIMITS.projectsPerOwner} projects.`,
+      );
+    }
     return c.json({ ...toProject(created.project), files: filesObject(created.files) }, 201);
   });
 
   app.openapi(routes.update, async (c) => {
-    const id = resourceId(c.req.valid("param").id, "project");
-    const row = await updateProject(dbOf(c), ownerOf(c), id, c.req.valid("json"));
+    const id = projectIdOf(c, c.req.valid("param").id);
+    const row = await updateProject(c.get("stores").db, ownerOf(c), id, c.req.valid("json"));
     if (!row) throw notFound();
     return c.json(toProject(row), 200);
   });
 
   app.openapi(routes.putFile, async (c) => {
     const params = c.req.valid("param");
-    const id = resourceId(params.id, "project");
+    const id = projectIdOf(c, params.id);
     checkPaths([params.path], "path ");
     const { content } = c.req.valid("json");
     const tooLarge = filesProblem({ [params.path]: content });
     if (tooLarge) throw new ApiError(tooLarge.code, tooLarge.detail);
-    const result = await putFile(dbOf(c), ownerOf(c), id, { path: params.path, content });
+    const result = await putFile(c.get("stores").db, ownerOf(c), id, { path: params.path, content });
     if (result === "not_found") throw notFound();
     if (result === "too_large") {
       throw new ApiError(
@@ -206,7 +230,7 @@ export function registerV1Projects(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(routes.export, async (c) => {
-    const found = await findProject(dbOf(c), ownerOf(c), resourceId(c.req.valid("param").id, "project"));
+    const found = await findProject(c.get("stores").db, ownerOf(c), projectIdOf(c, c.req.valid("param").id));
     if (!found) throw notFound();
     const filename = `${found.project.name.replace(/[^A-Za-z0-9._-]+/g, "-") || "project"}.zip`;
     return c.body(zipFiles(found.files), 200, {

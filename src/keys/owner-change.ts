@@ -1,0 +1,27 @@
+/** A change to every active key of one owner, under the marker protocol (docs/DESIGN.md#marker-protocol). */
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { Database } from "../db/client";
+import type { ApiKeyRow } from "../db/schema";
+import type { Logger } from "../observability/logger";
+import { changeKeys, effectsOf } from "./marker";
+import { activeKeyIds, keyStateOf } from "./repository";
+
+/**
+ * Marks every active key of the owner `changing`, runs `commit` (which returns the keys as they now
+ * are) and writes their markers. `undefined`: the first step failed and nothing was changed.
+ */
+export async function changeOwnerKeys(
+  stores: { db: Database; redis: Redis },
+  logger: Logger,
+  ownerId: string,
+  commit: () => Promise<ApiKeyRow[]>,
+): Promise<ApiKeyRow[] | undefined> {
+  const outcome = await changeKeys(
+    stores.redis,
+    logger,
+    await activeKeyIds(stores.db, ownerId),
+    commit,
+    (rows) => effectsOf(rows.map(keyStateOf), Date.now()),
+  );
+  return outcome.ok ? outcome.value : undefined;
+}

@@ -1,0 +1,40 @@
+/** The access log: every request in development, none in production (Workers Logs has them). */
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import type { Env } from "../../src/config/env";
+import { ORIGIN } from "../support/http";
+
+function captureLogs(): string[] {
+  const lines: string[] = [];
+  for (const level of ["log", "warn", "error", "info"] as const) {
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+    });
+  }
+  return lines;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const get = (path: string, environment: "production" | "development") =>
+  app.fetch(new Request(`${ORIGIN}${path}`), { ...(env as unknown as Env), ENVIRONMENT: environment });
+
+describe("the access log", () => {
+  it("is off in production: a served request prints nothing", async () => {
+    const lines = captureLogs();
+    expect((await get("/health", "production")).status).toBe(200);
+    expect((await get("/v1/key", "production")).status).toBe(401);
+    expect(lines.filter((line) => line.includes('"event":"request"'))).toEqual([]);
+  });
+
+  it("is one line per request in development", async () => {
+    const lines = captureLogs();
+    await get("/health", "development");
+    const access = lines.filter((line) => line.includes('"event":"request"'));
+    expect(access).toHaveLength(1);
+    expect(JSON.parse(access[0] as string)).toMatchObject({ method: "GET", path: "/health", status: 200 });
+  });
+});
