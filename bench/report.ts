@@ -2,7 +2,7 @@
 import type { OpsFigure } from "./cpu";
 import type { MeasuredRun } from "./e2e";
 import type { LimiterResult } from "./limiter";
-import type { RoundTripSummary } from "./round-trips";
+import type { RoundTripSummary, UnknownKeysFigure } from "./round-trips";
 import { fmt } from "./stats";
 
 export interface LoadComparison {
@@ -39,6 +39,7 @@ export interface BenchResults {
   };
   stores: { postgres: string; redis: string };
   roundTrips: RoundTripSummary[];
+  unknownKeys: UnknownKeysFigure[];
   hotPath: OpsFigure[];
   envelope: { plaintextLength: number; envelopeLength: number; figures: OpsFigure[] };
   load: LoadComparison;
@@ -66,18 +67,50 @@ export function renderMarkdown(r: BenchResults): string {
   );
 
   parts.push(
-    "**1. Round trips per request** (HTTP requests served by the local Neon / Upstash servers; median (min–max) over samples)",
+    "**1. Round trips per request** (HTTP requests served by the local Neon / Upstash servers, and the Redis " +
+      "commands those Upstash requests carried — a pipeline of 3 is 1 request, 3 commands; median (min–max) over samples)",
   );
   parts.push(
     table(
-      ["request", "status", "Upstash", "Neon", "target", "samples"],
+      ["request", "status", "Upstash requests", "Upstash commands", "Neon", "target", "samples"],
       r.roundTrips.map((c) => [
         c.provider ? `${c.name} — provider checks: ${spreadText(c.provider)}` : c.name,
         c.status,
         spreadText(c.upstash),
+        spreadText(c.upstashCommands),
         spreadText(c.neon),
         c.target || "—",
         String(c.samples),
+      ]),
+    ),
+  );
+  parts.push(
+    "**1b. Distinct unknown keys from many addresses** (well-formed keys with a valid checksum, never issued, " +
+      "each sent once; totals over the batch, as counted by the local servers)",
+  );
+  parts.push(
+    table(
+      [
+        "clients",
+        "keys",
+        "addresses",
+        "Neon queries",
+        "Neon per key",
+        "Upstash requests",
+        "Upstash commands",
+        "statuses",
+      ],
+      r.unknownKeys.map((u) => [
+        u.clients,
+        String(u.keys),
+        String(u.addresses),
+        `**${u.neon}**`,
+        fmt(u.neon / u.keys),
+        String(u.upstash),
+        String(u.upstashCommands),
+        Object.entries(u.statuses)
+          .map(([status, n]) => `${status}: ${n}`)
+          .join(", "),
       ]),
     ),
   );

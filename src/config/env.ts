@@ -20,7 +20,6 @@ export interface Env {
   GITHUB_SCANNING_KEYS_URL?: string;
   /** Local only: point the Neon client at the local protocol server. */
   NEON_FETCH_ENDPOINT?: string;
-  NEON_WS_PROXY?: string;
   DEPLOY_QUEUE?: Queue;
 }
 
@@ -35,7 +34,6 @@ export interface Config {
   environment: "production" | "development";
   databaseUrl: string;
   neonFetchEndpoint: string | undefined;
-  neonWsProxy: string | undefined;
   redis: { url: string; token: string };
   sessionSecrets: string[];
   /** Highest version first: it seals; every listed version opens. */
@@ -98,7 +96,6 @@ const envSchema = z.object({
     .min(ACCOUNT_RATE_LIMIT.min)
     .max(ACCOUNT_RATE_LIMIT.max)
     .default(ACCOUNT_RATE_LIMIT.default),
-  NEON_WS_PROXY: z.string().optional(),
 });
 
 export class ConfigError extends Error {
@@ -123,7 +120,6 @@ export function loadConfig(env: Env): Config {
     environment: e.ENVIRONMENT,
     databaseUrl: e.DATABASE_URL,
     neonFetchEndpoint: e.NEON_FETCH_ENDPOINT,
-    neonWsProxy: e.NEON_WS_PROXY,
     redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN },
     sessionSecrets: e.SESSION_SECRET,
     masterKeys: e.PROVIDER_KEYS_MASTER_KEYS,
