@@ -46,6 +46,12 @@ export interface BenchResults {
   limiter: LimiterResult[];
 }
 
+/** Upstash pay-as-you-go: $0.2 per 100,000 commands. */
+const USD_PER_COMMAND = 0.2 / 100_000;
+/** What a million requests of this kind cost in Upstash commands, at the median. */
+const perMillion = (commands: { median: number }) =>
+  `$${(commands.median * USD_PER_COMMAND * 1e6).toFixed(2)}`;
+
 const spreadText = (s: { median: number; min: number; max: number }) =>
   s.min === s.max ? String(s.median) : `${s.median} (${s.min}–${s.max})`;
 
@@ -72,12 +78,22 @@ export function renderMarkdown(r: BenchResults): string {
   );
   parts.push(
     table(
-      ["request", "status", "Upstash requests", "Upstash commands", "Neon", "target", "samples"],
+      [
+        "request",
+        "status",
+        "Upstash requests",
+        "Upstash commands",
+        "$ per 1M (Upstash PAYG)",
+        "Neon",
+        "target",
+        "samples",
+      ],
       r.roundTrips.map((c) => [
         c.provider ? `${c.name} — provider checks: ${spreadText(c.provider)}` : c.name,
         c.status,
         spreadText(c.upstash),
         spreadText(c.upstashCommands),
+        perMillion(c.upstashCommands),
         spreadText(c.neon),
         c.target || "—",
         String(c.samples),

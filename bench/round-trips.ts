@@ -168,7 +168,7 @@ export async function measureRoundTrips(
     ),
   );
   cases.push(
-    await rt.collect("/v1 warm key", "1 Upstash + 0 Neon", created.length, async (i) => {
+    await rt.collect("/v1 warm key", "1 Upstash (≤ 3 commands) + 0 Neon", created.length, async (i) => {
       const key = created[i] as { id: string; key: string };
       await client.closeLastUsedGate(key.id);
       return rt.measure(() => client.callV1(auth(key.key)));
@@ -237,7 +237,8 @@ export async function measureRoundTrips(
   // (answered from the limiter's ephemeral cache in this isolate).
   const over: RoundTripCase = {
     name: "/v1 429 (first over the limit)",
-    target: "1 Upstash + 0 Neon",
+    // After the answer: the account window gives back its count and the usage moves to `limited`.
+    target: "1 Upstash + 0 Neon, +1 after the answer",
     status: [],
     neon: [],
     upstash: [],
