@@ -52,6 +52,23 @@ const commaList = nonEmpty.transform((v) =>
     .filter(Boolean),
 );
 
+/** The value `.dev.vars.example` ships: a placeholder, never a secret. */
+export const SESSION_SECRET_PLACEHOLDER = "replace-with-32-random-bytes-base64";
+/** Bytes (UTF-8) each session secret must have at least: the HMAC-SHA-256 key size. */
+export const SESSION_SECRET_MIN_BYTES = 32;
+
+/** Every listed secret verifies, so every one must be a real secret of full strength. */
+const sessionSecrets = commaList.superRefine((secrets, ctx) => {
+  if (secrets.length === 0) ctx.addIssue({ code: "custom", message: "is required" });
+  if (secrets.includes(SESSION_SECRET_PLACEHOLDER))
+    ctx.addIssue({ code: "custom", message: "is the example placeholder, not a secret" });
+  if (secrets.some((secret) => new TextEncoder().encode(secret).length < SESSION_SECRET_MIN_BYTES))
+    ctx.addIssue({
+      code: "custom",
+      message: `each secret must be at least ${SESSION_SECRET_MIN_BYTES} bytes`,
+    });
+});
+
 const masterKeys = commaList.transform((entries, ctx) => {
   const keys: MasterKey[] = [];
   for (const entry of entries) {
@@ -83,7 +100,7 @@ const envSchema = z.object({
   DATABASE_URL: nonEmpty,
   UPSTASH_REDIS_REST_URL: z.url(),
   UPSTASH_REDIS_REST_TOKEN: nonEmpty,
-  SESSION_SECRET: commaList,
+  SESSION_SECRET: sessionSecrets,
   PROVIDER_KEYS_MASTER_KEYS: masterKeys,
   DASHBOARD_ORIGIN: z.url(),
   ENVIRONMENT: z.enum(["production", "development"]).default("production"),
