@@ -49,7 +49,10 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Cookie-authenticated writes must come from this origin or the dashboard's. */
+/**
+ * Cookie-authenticated writes must come from this origin or the dashboard's. "This origin" is the
+ * request URL's — never read from a `Host` header, which a caller can set to anything.
+ */
 function assertTrustedOrigin(request: Request, dashboardOrigin: string): void {
   const origin = request.headers.get("Origin");
   const self = new URL(request.url).origin;

@@ -90,6 +90,28 @@ describe("cookie sessions and CSRF", () => {
     await expectProblem(await create({ Cookie: await cookie(userId) }), 403, "csrf_rejected");
   });
 
+  it("this origin is the request URL's, never the Host header's: a forged Host earns nothing", async () => {
+    const userId = newUserId();
+    const forged = async (origin: string, host: string) => {
+      const request = new Request(`${ORIGIN}/api/keys`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Cookie: await cookie(userId),
+          Origin: origin,
+          Host: host,
+        },
+        body: JSON.stringify({ name: "cookie", permissions: ["projects:read"] }),
+      });
+      expect(request.headers.get("Host")).toBe(host);
+      return workerFetch(request);
+    };
+    await expectProblem(await forged("https://evil.example", "evil.example"), 403, "csrf_rejected");
+    await expectProblem(await forged("http://evil.example", "evil.example"), 403, "csrf_rejected");
+    expect((await forged(ORIGIN, "evil.example")).status).toBe(201);
+    expect((await forged(DASHBOARD, "evil.example")).status).toBe(201);
+  });
+
   it("a bearer-authenticated write is not subject to the Origin check", async () => {
     const response = await create({
       ...bearer(await sessionToken(newUserId())),
