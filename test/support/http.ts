@@ -15,9 +15,13 @@ export function call(path: string, init?: RequestInit): Promise<Response> {
 /**
  * A request through the app's fetch handler with its own execution context, waiting for everything
  * handed to waitUntil (last-used writes, audit, refunds) — so what the test reads next is settled.
- * `overrides` replace bindings for this request only (another ENVIRONMENT, a Queue, a broken secret).
+ * `overrides` replace bindings for this request only (another ENVIRONMENT, a Queue, a broken secret);
+ * `undefined` removes one.
  */
-export async function workerFetch(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
+export async function workerFetch(
+  request: Request,
+  overrides: { [Name in keyof Env]?: Env[Name] | undefined } = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
   const response = await app.fetch(request, { ...env, ...overrides }, ctx);
   await waitOnExecutionContext(ctx);

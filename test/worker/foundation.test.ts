@@ -6,7 +6,7 @@ import { app } from "../../src/app";
 import { type Env, loadConfig } from "../../src/config/env";
 import { createDb } from "../../src/db/client";
 import { createRedis } from "../../src/redis/client";
-import { call, expectProblem, newUserId, sessionToken } from "../support/http";
+import { call, expectProblem, newUserId, ORIGIN, sessionToken, workerFetch } from "../support/http";
 import { countRequests, stack } from "../support/stack";
 
 describe("the local stack, from inside workerd", () => {
@@ -53,8 +53,9 @@ describe("service routes", () => {
   });
 
   it("GET /health answers 503 naming the store that failed", async () => {
-    const brokenRedis = { ...env, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" } as Env;
-    const response = await app.request("/health", {}, brokenRedis);
+    const response = await workerFetch(new Request(`${ORIGIN}/health`), {
+      UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9",
+    });
     const body = await expectProblem(response, 503, "service_unavailable");
     expect(body.detail).toBe("Unavailable: redis.");
     expect(body.checks).toMatchObject({ postgres: { ok: true }, redis: { ok: false } });
@@ -144,8 +145,7 @@ describe("the error path", () => {
   });
 
   it("missing configuration is a generic 503: the names go to the log, not the caller", async () => {
-    const { SESSION_SECRET: _omitted, ...incomplete } = env as Env;
-    const response = await app.request("/health", {}, incomplete);
+    const response = await workerFetch(new Request(`${ORIGIN}/health`), { SESSION_SECRET: undefined });
     const body = await expectProblem(response, 503, "service_unavailable");
     expect(JSON.stringify(body)).not.toContain("SESSION_SECRET");
   });
