@@ -256,8 +256,8 @@ export async function findKeyByHash(db: Database, hash: string): Promise<KeyChec
 
 /**
  * Records that the key was used now (the key check calls it at most once a minute per key) — only
- * while the key is alive: a key revoked or expired between the verdict and this write keeps the
- * last use it really had.
+ * while the key is alive: a key revoked, expired or disabled between the verdict and this write
+ * keeps the last use it really had.
  */
 export async function touchLastUsed(db: Database, keyId: string): Promise<void> {
   await db
@@ -267,6 +267,7 @@ export async function touchLastUsed(db: Database, keyId: string): Promise<void> 
       and(
         eq(apiKeys.id, keyId),
         isNull(apiKeys.revokedAt),
+        eq(apiKeys.enabled, true),
         or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > now()`),
       ),
     );

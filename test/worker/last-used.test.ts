@@ -1,6 +1,6 @@
 /**
- * `last_used_at` records real uses only (docs/DESIGN.md#the-key-check, step 5): a revoked or
- * expired key never moves it, even with its last-used gate open.
+ * `last_used_at` records real uses only (docs/DESIGN.md#the-key-check): a revoked, expired or
+ * disabled key never moves it, even with its last-used gate open.
  */
 import { eq, sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -62,17 +62,29 @@ describe("last_used_at", () => {
     expect(await lastUsedAt(key.id)).toBeNull();
   });
 
-  it("the write itself skips a key that died after its verdict (revoked or expired)", async () => {
+  it("a disabled key never writes it", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    await forgetUse(key.id);
+    expect((await asUser(key.ownerId, "PATCH", `/api/keys/${key.id}`, { enabled: false })).status).toBe(200);
+    await expectProblem(await v1(key.key, "/v1/key"), 401, "key_disabled");
+    expect(await lastUsedAt(key.id)).toBeNull();
+  });
+
+  it("the write itself skips a key that died after its verdict (revoked, expired or disabled)", async () => {
     const revoked = await issueKey(newUserId(), ["projects:read"]);
     const expired = await issueKey(newUserId(), ["projects:read"]);
+    const disabled = await issueKey(newUserId(), ["projects:read"]);
     const alive = await issueKey(newUserId(), ["projects:read"]);
     await db().execute(sql`update api_keys set revoked_at = now() where id = ${revoked.id}::uuid`);
     await db().execute(
       sql`update api_keys set expires_at = now() - interval '1 second' where id = ${expired.id}::uuid`,
     );
-    for (const key of [revoked, expired, alive]) await touchLastUsed(db(), key.id);
+    await db().execute(sql`update api_keys set enabled = false where id = ${disabled.id}::uuid`);
+    for (const key of [revoked, expired, disabled, alive]) await touchLastUsed(db(), key.id);
     expect(await lastUsedAt(revoked.id)).toBeNull();
     expect(await lastUsedAt(expired.id)).toBeNull();
+    expect(await lastUsedAt(disabled.id)).toBeNull();
     expect(await lastUsedAt(alive.id)).toBeInstanceOf(Date);
   });
 });
