@@ -1,5 +1,6 @@
 import { Jwt } from "hono/utils/jwt";
 import { JwtTokenSignatureMismatched } from "hono/utils/jwt/types";
+import { isStorableText } from "../lib/text";
 
 /**
  * Dashboard session JWTs (docs/DESIGN.md#sessions-and-browser-access). Hono's JWT utility reads the
@@ -25,8 +26,7 @@ export type SessionResult = { ok: true; userId: string; expiresAt: number } | { 
  */
 export function isSessionSubject(value: unknown): value is string {
   if (typeof value !== "string" || value.length === 0) return false;
-  // Under the `u` flag a lone surrogate is a code point of category Cs; a proper pair is not.
-  if (/[\p{Cc}\p{Cs}]/u.test(value)) return false;
+  if (!isStorableText(value) || /\p{Cc}/u.test(value)) return false;
   return [...value].length <= SESSION_SUBJECT_MAX;
 }
 
