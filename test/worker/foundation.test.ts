@@ -69,8 +69,12 @@ describe("service routes", () => {
       paths: Record<string, Record<string, unknown>>;
     };
     expect(doc.openapi).toBe("3.1.0");
-    /** Routes that are not part of the API: the document itself, its HTML view, the Settings page and its assets. */
+    /**
+     * Routes that are not part of the API: the document itself, its HTML view, the Settings page and
+     * its assets, and /dev/session, listed only where it answers (development, loopback).
+     */
     const UNDOCUMENTED = [
+      "POST /dev/session",
       "GET /openapi.json",
       "GET /docs",
       "GET /settings/api-keys",
