@@ -1,9 +1,5 @@
-/** The access log: every request in development, none in production (Workers Logs has them). */
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app } from "../../src/app";
-import type { Env } from "../../src/config/env";
-import { ORIGIN } from "../support/http";
+import { ORIGIN, workerFetch } from "../support/http";
 
 function captureLogs(): string[] {
   const lines: string[] = [];
@@ -20,7 +16,7 @@ afterEach(() => {
 });
 
 const get = (path: string, environment: "production" | "development") =>
-  app.fetch(new Request(`${ORIGIN}${path}`), { ...(env as unknown as Env), ENVIRONMENT: environment });
+  workerFetch(new Request(`${ORIGIN}${path}`), { ENVIRONMENT: environment });
 
 describe("the access log", () => {
   it("is off in production: a served request prints nothing", async () => {
