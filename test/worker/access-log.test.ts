@@ -1,15 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ORIGIN, workerFetch } from "../support/http";
-
-function captureLogs(): string[] {
-  const lines: string[] = [];
-  for (const level of ["log", "warn", "error", "info"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
-  }
-  return lines;
-}
+import { captureLogs } from "../support/logs";
 
 afterEach(() => {
   vi.restoreAllMocks();

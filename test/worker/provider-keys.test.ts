@@ -4,6 +4,7 @@ import { auditEvents, providerKeys } from "../../src/db/schema";
 import { PROVIDERS } from "../../src/domain/providers";
 import { localhostUrl, providerRequests, resetProviderRequests } from "../support/fake-providers";
 import { asUser, expectProblem, newUserId, sessionToken, workerFetch } from "../support/http";
+import { captureLogs } from "../support/logs";
 import { db } from "../support/stores";
 
 /** Built-in providers, the header their key must arrive in, and how the fake rejects a bad key. */
@@ -44,12 +45,7 @@ async function asUserInDevelopment(userId: string, method: string, path: string,
 let logged: string[] = [];
 beforeEach(async () => {
   await resetProviderRequests();
-  logged = [];
-  for (const level of ["log", "warn", "error", "info", "debug"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      logged.push(args.map(String).join(" "));
-    });
-  }
+  logged = captureLogs();
 });
 afterEach(() => {
   vi.restoreAllMocks();

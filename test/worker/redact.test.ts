@@ -3,15 +3,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { generateKey } from "../../src/keys/token";
 import { createLogger } from "../../src/observability/logger";
 import { REDACTED } from "../../src/observability/redact";
+import { captureLogs } from "../support/logs";
 
 /** The JSON lines the logger printed while `run` ran, parsed. */
 function logged(run: () => void): Record<string, unknown>[] {
-  const lines: string[] = [];
-  for (const level of ["log", "warn", "error"] as const) {
-    vi.spyOn(console, level).mockImplementation((line: unknown) => {
-      lines.push(String(line));
-    });
-  }
+  const lines = captureLogs();
   run();
   vi.restoreAllMocks();
   return lines.map((line) => JSON.parse(line) as Record<string, unknown>);

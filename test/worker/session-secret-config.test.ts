@@ -14,6 +14,7 @@ import {
   SESSION_SECRET_PLACEHOLDER,
 } from "../../src/config/env";
 import { expectProblem, ORIGIN, workerFetch } from "../support/http";
+import { captureLogs } from "../support/logs";
 
 const strong = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 const withSecret = (SESSION_SECRET: string): Env => ({ ...(env as Env), SESSION_SECRET });
@@ -54,10 +55,7 @@ describe("SESSION_SECRET", () => {
   });
 
   it("a weak secret makes the Worker answer the generic 503, with the cause in the log only", async () => {
-    const lines: string[] = [];
-    vi.spyOn(console, "error").mockImplementation((line: unknown) => {
-      lines.push(String(line));
-    });
+    const lines = captureLogs();
     const weak = "too-short-to-sign-sessions";
     const response = await workerFetch(new Request(`${ORIGIN}/api/keys`), { SESSION_SECRET: weak });
     const body = await expectProblem(response, 503, "service_unavailable");
