@@ -129,6 +129,9 @@ async function main(): Promise<void> {
       SESSION_SECRET: secret(),
       PROVIDER_KEYS_MASTER_KEYS: `1:${secret()}`,
       PROVIDER_BASE_URLS: JSON.stringify(baseUrlsFor(providers.url)),
+      // Every bench key has one owner: the account limit is still asked on every request (same
+      // commands), but set high enough never to refuse the load runs.
+      ACCOUNT_RATE_LIMIT: "1000000",
     },
     // Nothing leaves this machine: no request.cf download, no telemetry.
     onOutput: (line) => {
