@@ -3,6 +3,7 @@ import type { OpsFigure } from "./cpu";
 import type { MeasuredRun } from "./e2e";
 import type { LimiterResult } from "./limiter";
 import type { RoundTripSummary } from "./round-trips";
+import type { ScanFigure } from "./scan";
 import { fmt } from "./stats";
 
 export interface LoadComparison {
@@ -41,6 +42,7 @@ export interface BenchResults {
   roundTrips: RoundTripSummary[];
   hotPath: OpsFigure[];
   envelope: { plaintextLength: number; envelopeLength: number; figures: OpsFigure[] };
+  scan: ScanFigure;
   load: LoadComparison;
   limiter: LimiterResult[];
 }
@@ -153,6 +155,16 @@ export function renderMarkdown(r: BenchResults): string {
     table(
       ["operation", "ops/s", "× SHA-256 of the same plaintext"],
       r.envelope.figures.map((f) => [f.name, fmt(f.opsPerSecond), fmt(f.ratioToFirst)]),
+    ),
+  );
+
+  parts.push(
+    `**4b. Deploy-check scan** (src/scanning/source-scan.ts as a pure call; ${r.scan.files} files, ${r.scan.projectBytes} bytes of code, prose and JSON with planted secrets; median of ${r.scan.rounds} rounds)`,
+  );
+  parts.push(
+    table(
+      ["MB/s", "findings", "vk_sk_ candidates"],
+      [[fmt(r.scan.megabytesPerSecond), String(r.scan.findings), String(r.scan.vulkCandidates)]],
     ),
   );
 
