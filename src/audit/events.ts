@@ -9,6 +9,7 @@ export const AUDIT_ACTIONS = [
   "key.revoked",
   "key.leaked",
   "account.limit_changed",
+  "deploy.secrets_acknowledged",
   "provider_key.set",
   "provider_key.replaced",
   "provider_key.removed",
