@@ -10,6 +10,8 @@ export const AUDIT_ACTIONS = [
   "key.leaked",
   "account.limit_changed",
   "deploy.secrets_acknowledged",
+  "deploy.secrets_blocked",
+  "key.expiring",
   "provider_key.set",
   "provider_key.replaced",
   "provider_key.removed",

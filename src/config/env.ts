@@ -22,6 +22,8 @@ export interface Env {
   NEON_FETCH_ENDPOINT?: string;
   NEON_WS_PROXY?: string;
   DEPLOY_QUEUE?: Queue;
+  /** Optional: owner events (docs/DESIGN.md#owner-events) are sent there. */
+  EVENTS_QUEUE?: Queue;
 }
 
 export interface MasterKey {

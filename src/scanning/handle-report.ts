@@ -6,6 +6,8 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { type Actor, systemActor } from "../audit/events";
 import type { Database } from "../db/client";
+import { leakRevokedEvent } from "../events/owner-events";
+import { publishEvents } from "../events/publish";
 import { deadKeyMarker, type LeakVerdict, leakVerdict } from "../keys/leaks";
 import { changeKeys, effectsOf } from "../keys/marker";
 import { findLeakMatches, killLeakedSecrets } from "../keys/repository";
@@ -35,6 +37,8 @@ export interface ReportStores {
   db: Database;
   redis: Redis;
   logger: Logger;
+  /** `EVENTS_QUEUE`, when bound: one `key.leak_revoked` per key changed. */
+  events?: Queue | undefined;
 }
 
 /**
@@ -43,7 +47,7 @@ export interface ReportStores {
  */
 export async function handleLeakReport(
   report: LeakReport,
-  { db, redis, logger }: ReportStores,
+  { db, redis, logger, events }: ReportStores,
   source: ReportSource = GITHUB,
 ): Promise<Feedback | "unavailable"> {
   const tokens = await Promise.all(report.map(checkToken));
@@ -68,6 +72,13 @@ export async function handleLeakReport(
     },
   );
   if (!outcome.ok) return "unavailable";
+  // The audit row of each event is the key.leaked row written with the change.
+  const now = new Date();
+  await publishEvents(
+    events,
+    outcome.value.map((key) => leakRevokedEvent(key, source.reporter, now)),
+    logger,
+  );
 
   logger.log("info", "leak_report", {
     reporter: source.reporter,

@@ -1,20 +1,16 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { actorFromRequest } from "../../audit/events";
 import { DEPLOYMENT_STATUSES, type DeploymentRow } from "../../db/schema";
 import type { AppEnv } from "../../http/app-env";
 import { ApiError } from "../../http/errors";
 import { json } from "../../http/schemas";
 import {
   createDeployment,
-  type DeploymentAudit,
   findDeployment,
   findProject,
   setDeploymentStatus,
 } from "../../projects/repository";
 import { blockedDetail, decideDeploy } from "../../scanning/deploy-check";
 import { findFileSecrets } from "../../scanning/file-secrets";
-import type { SecretFinding } from "../../scanning/source-scan";
 import {
   keyCheck,
   keyCheckThenBody,
@@ -25,6 +21,7 @@ import {
   v1Problems,
   v1Route,
 } from "./common";
+import { acknowledgement, recordBlocked } from "./deploy-secrets";
 
 const DeploymentSchema = z
   .object({
@@ -98,15 +95,6 @@ const toDeployment = (row: DeploymentRow) => ({
   createdAt: row.createdAt.toISOString(),
 });
 
-/** The audit event of a deployment that ships acknowledged secrets: where and what kind, never the secret. */
-function acknowledgement(c: Context<AppEnv>, projectId: string, secrets: SecretFinding[]): DeploymentAudit {
-  return {
-    action: "deploy.secrets_acknowledged",
-    actor: actorFromRequest(ownerOf(c), c.req.raw.headers),
-    metadata: { projectId, keyId: c.get("apiKey").id, secrets },
-  };
-}
-
 /** Where a project goes live. */
 export const liveUrl = (projectId: string) => `https://${projectId}.vulk.app`;
 
@@ -121,6 +109,7 @@ export function registerV1Deployments(app: OpenAPIHono<AppEnv>): void {
       c.req.valid("json").acknowledgeSecrets === true,
     );
     if (check.kind === "blocked") {
+      await recordBlocked(c, project.project, check);
       throw new ApiError("secrets_in_files", blockedDetail(check), {
         extensions: { secrets: check.findings },
       });
