@@ -82,6 +82,25 @@ describe("deploy check: live vk_sk_ keys", () => {
   });
 });
 
+describe("deploy check: rolled keys", () => {
+  it("a previous secret still in its grace period blocks; one rolled away without grace does not", async () => {
+    const { key } = await caller();
+    const ownerId = newUserId();
+    const graced = await issueKey(ownerId, ["projects:read"]);
+    const gone = await issueKey(ownerId, ["projects:read"]);
+    const roll = (id: string, gracePeriodSeconds: number) =>
+      asUser(ownerId, "POST", `/api/keys/${id}/roll`, { gracePeriodSeconds });
+    expect((await roll(graced.id, 3600)).status).toBe(200);
+    expect((await roll(gone.id, 0)).status).toBe(200);
+
+    const blocked = await deploy(key, await projectWith(key, { "a.js": configWith(graced.key) }));
+    expect(blocked.response.status).toBe(422);
+    expect(blocked.body.secrets).toEqual([{ path: "a.js", line: 3, kind: "vulk_api_key" }]);
+    const clear = await deploy(key, await projectWith(key, { "a.js": configWith(gone.key) }));
+    expect(clear.response.status).toBe(202);
+  });
+});
+
 describe("deploy check: provider-key patterns", () => {
   it("an OpenAI-style key → 422, then 202 with acknowledgeSecrets, audited without the secret", async () => {
     const { key, ownerId } = await caller();
