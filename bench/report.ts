@@ -159,16 +159,6 @@ export function renderMarkdown(r: BenchResults): string {
   );
 
   parts.push(
-    `**4b. Deploy-check scan** (src/scanning/source-scan.ts as a pure call; ${r.scan.files} files, ${r.scan.projectBytes} bytes of code, prose and JSON with planted secrets; median of ${r.scan.rounds} rounds)`,
-  );
-  parts.push(
-    table(
-      ["MB/s", "findings", "vk_sk_ candidates"],
-      [[fmt(r.scan.megabytesPerSecond), String(r.scan.findings), String(r.scan.vulkCandidates)]],
-    ),
-  );
-
-  parts.push(
     `**5. Limiter accuracy over HTTP** (3L requests issued at once on a fresh key, at most ${r.limiter[0]?.maxInFlight ?? "?"} in flight; ` +
       "by the limiter = 200s whose X-RateLimit-Remaining came from the limiter (target: exactly L); " +
       "fail-open = 200s answered while the isolate's Upstash breaker was open)",
@@ -201,6 +191,16 @@ export function renderMarkdown(r: BenchResults): string {
       ]),
     ),
   );
+  parts.push(
+    `**6. Deploy-check scan** (src/scanning/source-scan.ts as a pure call; ${r.scan.files} files, ${r.scan.projectBytes} bytes of code, prose and JSON with planted secrets; median of ${r.scan.rounds} rounds)`,
+  );
+  parts.push(
+    table(
+      ["MB/s", "findings", "vk_sk_ candidates"],
+      [[fmt(r.scan.megabytesPerSecond), String(r.scan.findings), String(r.scan.vulkCandidates)]],
+    ),
+  );
+
   return parts.join("\n\n");
 }
 
