@@ -57,6 +57,16 @@ export class BenchClient {
     return { id: body.id, key: body.key, rateLimit: body.rateLimit };
   }
 
+  /** PATCH /api/keys/{id}: a key change (marker protocol, key-hash index). */
+  updateKeyRequest(session: string, id: string, change: Record<string, unknown>): Promise<Response> {
+    return fetch(`${this.stack.url}/api/keys/${id}`, {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${session}`, "Content-Type": "application/json" },
+      body: JSON.stringify(change),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  }
+
   deleteKeyRequest(session: string, id: string): Promise<Response> {
     return fetch(`${this.stack.url}/api/keys/${id}`, {
       method: "DELETE",
@@ -74,10 +84,17 @@ export class BenchClient {
     });
   }
 
-  /** GET /v1/key with this Authorization value; the body is read so the connection is reusable. */
-  async callV1(authorization: string | null, path = "/v1/key"): Promise<number> {
+  /**
+   * GET /v1/key with this Authorization value; the body is read so the connection is reusable.
+   * `clientIp` is sent as CF-Connecting-IP (wrangler dev sets it only when absent), so a request
+   * can come from a failed-auth bucket of its own.
+   */
+  async callV1(authorization: string | null, path = "/v1/key", clientIp?: string): Promise<number> {
+    const headers: Record<string, string> = {};
+    if (authorization !== null) headers.Authorization = authorization;
+    if (clientIp) headers["CF-Connecting-IP"] = clientIp;
     const response = await fetch(`${this.stack.url}${path}`, {
-      headers: authorization === null ? {} : { Authorization: authorization },
+      headers,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     await response.arrayBuffer();
@@ -105,13 +122,30 @@ export class BenchClient {
     await this.redis(["DEL", lastUsedGateKey(keyId)]);
   }
 
-  /** Requests served so far by a local protocol server (WebSocket connections included, command tallies not). */
-  async requestTotal(server: "neon" | "upstash"): Promise<number> {
+  /** A local protocol server's counters (scripts/local/control.ts). */
+  async counts(server: "neon" | "upstash"): Promise<Record<string, number>> {
     const base = server === "neon" ? this.stack.neonUrl : this.stack.upstashUrl;
     const response = await fetch(`${base}/__local/counts`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    const counts = (await response.json()) as Record<string, number>;
-    return Object.entries(counts)
-      .filter(([name]) => name !== "commands")
-      .reduce((sum, [, n]) => sum + n, 0);
+    return (await response.json()) as Record<string, number>;
   }
+
+  /** HTTP requests served so far by a local protocol server (every counter but Upstash's `commands`). */
+  async requestTotal(server: "neon" | "upstash"): Promise<number> {
+    return requestsIn(await this.counts(server));
+  }
+
+  /**
+   * Requests and Redis commands the local Upstash server has served so far: a pipeline of 3 is
+   * 1 request and 3 commands, an EVALSHA 1 command.
+   */
+  async upstashTotals(): Promise<{ requests: number; commands: number }> {
+    const counts = await this.counts("upstash");
+    return { requests: requestsIn(counts), commands: counts.commands ?? 0 };
+  }
+}
+
+function requestsIn(counts: Record<string, number>): number {
+  return Object.entries(counts)
+    .filter(([name]) => name !== "commands")
+    .reduce((sum, [, n]) => sum + n, 0);
 }

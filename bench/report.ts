@@ -2,7 +2,7 @@
 import type { OpsFigure } from "./cpu";
 import type { MeasuredRun } from "./e2e";
 import type { LimiterResult } from "./limiter";
-import type { RoundTripSummary } from "./round-trips";
+import type { RoundTripSummary, UnknownKeysFigure } from "./round-trips";
 import type { ScanFigure } from "./scan";
 import { fmt } from "./stats";
 
@@ -40,12 +40,19 @@ export interface BenchResults {
   };
   stores: { postgres: string; redis: string };
   roundTrips: RoundTripSummary[];
+  unknownKeys: UnknownKeysFigure[];
   hotPath: OpsFigure[];
   envelope: { plaintextLength: number; envelopeLength: number; figures: OpsFigure[] };
   scan: ScanFigure;
   load: LoadComparison;
   limiter: LimiterResult[];
 }
+
+/** Upstash pay-as-you-go: $0.2 per 100,000 commands. */
+const USD_PER_COMMAND = 0.2 / 100_000;
+/** What a million requests of this kind cost in Upstash commands, at the median. */
+const perMillion = (commands: { median: number }) =>
+  `$${(commands.median * USD_PER_COMMAND * 1e6).toFixed(2)}`;
 
 const spreadText = (s: { median: number; min: number; max: number }) =>
   s.min === s.max ? String(s.median) : `${s.median} (${s.min}–${s.max})`;
@@ -68,18 +75,60 @@ export function renderMarkdown(r: BenchResults): string {
   );
 
   parts.push(
-    "**1. Round trips per request** (HTTP requests served by the local Neon / Upstash servers; median (min–max) over samples)",
+    "**1. Round trips per request** (HTTP requests served by the local Neon / Upstash servers, and the Redis " +
+      "commands those Upstash requests carried — a pipeline of 3 is 1 request, 3 commands; median (min–max) over samples)",
   );
   parts.push(
     table(
-      ["request", "status", "Upstash", "Neon", "target", "samples"],
+      [
+        "request",
+        "status",
+        "Upstash requests",
+        "Upstash commands",
+        "$ per 1M (Upstash PAYG)",
+        "Neon",
+        "target",
+        "samples",
+      ],
       r.roundTrips.map((c) => [
         c.provider ? `${c.name} — provider checks: ${spreadText(c.provider)}` : c.name,
         c.status,
         spreadText(c.upstash),
+        spreadText(c.upstashCommands),
+        perMillion(c.upstashCommands),
         spreadText(c.neon),
         c.target || "—",
         String(c.samples),
+      ]),
+    ),
+  );
+  parts.push(
+    "**1b. Distinct unknown keys from many addresses** (well-formed keys with a valid checksum, never issued, " +
+      "each sent once; totals over the batch, as counted by the local servers)",
+  );
+  parts.push(
+    table(
+      [
+        "clients",
+        "keys",
+        "addresses",
+        "Neon queries",
+        "Neon per key",
+        "Upstash requests",
+        "Upstash commands",
+        "statuses",
+      ],
+      r.unknownKeys.map((u) => [
+        u.clients,
+        String(u.keys),
+        String(u.addresses),
+        `**${u.neon}**`,
+        fmt(u.neon / u.keys),
+        String(u.upstash),
+        String(u.upstashCommands),
+        Object.entries(u.statuses)
+          .map(([status, n]) => `${status}: ${n}`)
+          .join(", "),
       ]),
     ),
   );

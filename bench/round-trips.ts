@@ -1,8 +1,10 @@
 /**
  * Round trips per request, read from the local servers' request counters (`GET /__local/counts`):
- * HTTP requests served by the Neon and Upstash stand-ins (and the fake providers) while one request
- * to the Worker ran, including work it left to `ctx.waitUntil`.
+ * HTTP requests served by the Neon and Upstash stand-ins (and the fake providers), and the Redis
+ * commands those Upstash requests carried, while one request to the Worker ran — including work it
+ * left to `ctx.waitUntil`.
  */
+import { generateKey } from "../src/keys/token";
 import type { BenchClient } from "./client";
 import { max, median, min, sleep } from "./stats";
 
@@ -13,6 +15,7 @@ export interface RoundTripCase {
   status: number[];
   neon: number[];
   upstash: number[];
+  upstashCommands: number[];
   provider?: number[];
 }
 
@@ -22,6 +25,7 @@ export interface RoundTripSummary {
   status: string;
   neon: { median: number; min: number; max: number };
   upstash: { median: number; min: number; max: number };
+  upstashCommands: { median: number; min: number; max: number };
   provider?: { median: number; min: number; max: number };
   samples: number;
 }
@@ -35,6 +39,7 @@ export function summarise(c: RoundTripCase): RoundTripSummary {
     status: [...new Set(c.status)].join("/"),
     neon: spread(c.neon),
     upstash: spread(c.upstash),
+    upstashCommands: spread(c.upstashCommands),
     ...(c.provider ? { provider: spread(c.provider) } : {}),
     samples: c.status.length,
   };
@@ -43,6 +48,7 @@ export function summarise(c: RoundTripCase): RoundTripSummary {
 interface Counters {
   neon: number;
   upstash: number;
+  upstashCommands: number;
   provider: number;
 }
 
@@ -55,17 +61,17 @@ export class RoundTrips {
   private async counters(): Promise<Counters> {
     const [neon, upstash, provider] = await Promise.all([
       this.client.requestTotal("neon"),
-      this.client.requestTotal("upstash"),
+      this.client.upstashTotals(),
       this.providerRequests(),
     ]);
-    return { neon, upstash, provider };
+    return { neon, upstash: upstash.requests, upstashCommands: upstash.commands, provider };
   }
 
   /**
    * Runs `action` and returns what the servers served meanwhile. Work the Worker left to waitUntil
    * can land after the response, so the counters are read until they stop moving (bounded).
    */
-  async measure(action: () => Promise<number>): Promise<{ status: number } & Counters> {
+  async measure<T = number>(action: () => Promise<T>): Promise<{ status: T } & Counters> {
     const before = await this.counters();
     const status = await action();
     let after = await this.counters();
@@ -74,7 +80,10 @@ export class RoundTrips {
       await sleep(100);
       const now = await this.counters();
       const moved =
-        now.neon !== after.neon || now.upstash !== after.upstash || now.provider !== after.provider;
+        now.neon !== after.neon ||
+        now.upstash !== after.upstash ||
+        now.upstashCommands !== after.upstashCommands ||
+        now.provider !== after.provider;
       quiet = moved ? 0 : quiet + 1;
       after = now;
     }
@@ -82,6 +91,7 @@ export class RoundTrips {
       status,
       neon: after.neon - before.neon,
       upstash: after.upstash - before.upstash,
+      upstashCommands: after.upstashCommands - before.upstashCommands,
       provider: after.provider - before.provider,
     };
   }
@@ -100,6 +110,7 @@ export class RoundTrips {
       status: [],
       neon: [],
       upstash: [],
+      upstashCommands: [],
       ...(withProvider ? { provider: [] } : {}),
     };
     for (let i = 0; i < samples; i++) {
@@ -107,6 +118,7 @@ export class RoundTrips {
       c.status.push(m.status);
       c.neon.push(m.neon);
       c.upstash.push(m.upstash);
+      c.upstashCommands.push(m.upstashCommands);
       c.provider?.push(m.provider);
     }
     return c;
@@ -156,7 +168,7 @@ export async function measureRoundTrips(
     ),
   );
   cases.push(
-    await rt.collect("/v1 warm key", "1 Upstash + 0 Neon", created.length, async (i) => {
+    await rt.collect("/v1 warm key", "1 Upstash (≤ 3 commands) + 0 Neon", created.length, async (i) => {
       const key = created[i] as { id: string; key: string };
       await client.closeLastUsedGate(key.id);
       return rt.measure(() => client.callV1(auth(key.key)));
@@ -175,18 +187,62 @@ export async function measureRoundTrips(
     ),
   );
   cases.push(
+    await rt.collect("key change (PATCH /api/keys/{id})", "", created.length, (i) =>
+      rt.measure(async () => {
+        const key = created[i] as { id: string };
+        const response = await client.updateKeyRequest(session, key.id, { name: `rt-${i}-renamed` });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    ),
+  );
+  cases.push(
+    await rt.collect(
+      "/v1 first call after a key change (marker moved)",
+      "1 Upstash + 1 Neon",
+      created.length,
+      async (i) => {
+        const key = created[i] as { id: string; key: string };
+        await client.closeLastUsedGate(key.id);
+        return rt.measure(() => client.callV1(auth(key.key)));
+      },
+    ),
+  );
+  cases.push(
     await rt.collect("/v1 malformed key", "0 Neon (1 Upstash: failed-auth limit)", samples, (i) =>
       rt.measure(() => client.callV1(i % 2 ? "Bearer vk_sk_not-a-key" : `Bearer vk_sk_${"A".repeat(38)}`)),
+    ),
+  );
+  cases.push(
+    await rt.collect(
+      "/v1 unknown key (well-formed), client under its failed-auth limit",
+      "1 Upstash + 1 Neon",
+      samples,
+      (i) => rt.measure(() => client.callV1(auth(generateKey()), "/v1/key", clientAddress(0xa, i))),
+    ),
+  );
+  cases.push(
+    await rt.collect(
+      "/v1 unknown key (well-formed), client over its failed-auth limit",
+      "1 Upstash (the key-hash index) + 0 Neon",
+      samples,
+      async (i) => {
+        const ip = clientAddress(0xb, i);
+        await exceedFailedAuthLimit(client, ip);
+        return rt.measure(() => client.callV1(auth(generateKey()), "/v1/key", ip));
+      },
     ),
   );
   // 429: a fresh key at the lowest limit, spent, then one more (limiter asked) and another
   // (answered from the limiter's ephemeral cache in this isolate).
   const over: RoundTripCase = {
     name: "/v1 429 (first over the limit)",
-    target: "1 Upstash + 0 Neon",
+    // After the answer: the account window gives back its count and the usage moves to `limited`.
+    target: "1 Upstash + 0 Neon, +1 after the answer",
     status: [],
     neon: [],
     upstash: [],
+    upstashCommands: [],
   };
   const blocked: RoundTripCase = {
     name: "/v1 429 (already blocked in this isolate)",
@@ -194,6 +250,7 @@ export async function measureRoundTrips(
     status: [],
     neon: [],
     upstash: [],
+    upstashCommands: [],
   };
   for (let i = 0; i < samples; i++) {
     const key = await client.createKey(session, `rt-429-${i}`, 10);
@@ -206,6 +263,7 @@ export async function measureRoundTrips(
       c.status.push(m.status);
       c.neon.push(m.neon);
       c.upstash.push(m.upstash);
+      c.upstashCommands.push(m.upstashCommands);
     }
   }
   cases.push(over, blocked);
@@ -236,4 +294,86 @@ export async function measureRoundTrips(
     ),
   );
   return cases.map(summarise);
+}
+
+/** The failed-auth limit per client bucket and minute (docs/DESIGN.md#failed-authentication). */
+const FAILED_AUTH_LIMIT = 30;
+
+/** A client address in its own failed-auth bucket (its own /64 in the documentation range). */
+function clientAddress(group: number, i: number): string {
+  return `2001:db8:${group.toString(16)}:${i.toString(16)}::1`;
+}
+
+/** Malformed keys from `ip` until the Worker answers 429: they cost no Neon query. */
+async function exceedFailedAuthLimit(client: BenchClient, ip: string): Promise<void> {
+  for (let n = 0; n <= FAILED_AUTH_LIMIT + 5; n++) {
+    if ((await client.callV1("Bearer vk_sk_not-a-key", "/v1/key", ip)) === 429) return;
+  }
+  throw new Error(`failed-auth limit not reached for ${ip}`);
+}
+
+export interface UnknownKeysFigure {
+  clients: "under their failed-auth limit" | "over their failed-auth limit";
+  keys: number;
+  addresses: number;
+  neon: number;
+  upstash: number;
+  upstashCommands: number;
+  statuses: Record<string, number>;
+  seconds: number;
+}
+
+/**
+ * N distinct well-formed unknown keys (valid checksum, never issued) from many client addresses:
+ * how many Neon queries they cost, for clients under their failed-auth limit and for clients this
+ * isolate has already seen over it (only those consult the key-hash index, docs/DESIGN.md#the-key-check).
+ */
+export async function unknownKeysAtScale(
+  client: BenchClient,
+  providerRequests: () => Promise<number>,
+  keys = 300,
+  inFlight = 8,
+): Promise<UnknownKeysFigure[]> {
+  const rt = new RoundTrips(client, providerRequests);
+  const figures: UnknownKeysFigure[] = [];
+  // Under the limit: 10 keys per address, well below 30 failed authentications a minute.
+  const under = Array.from({ length: keys }, (_, i) => clientAddress(0xc, Math.floor(i / 10)));
+  // Over the limit: each address first exceeds it (malformed keys, no Neon), then sends its keys.
+  const overAddresses = Array.from({ length: 10 }, (_, a) => clientAddress(0xd, a));
+  // An isolate's block ends with the limiter's window: keep both parts inside one minute.
+  const into = Date.now() % 60_000;
+  if (60_000 - into < 40_000) await sleep(60_000 - into + 1000);
+  for (const ip of overAddresses) await exceedFailedAuthLimit(client, ip);
+  const over = Array.from({ length: keys }, (_, i) => overAddresses[i % overAddresses.length] as string);
+
+  for (const [clients, addresses] of [
+    ["under their failed-auth limit", under],
+    ["over their failed-auth limit", over],
+  ] as const) {
+    const started = Date.now();
+    const m = await rt.measure(async () => {
+      const statuses: Record<string, number> = {};
+      let next = 0;
+      const worker = async () => {
+        while (next < addresses.length) {
+          const ip = addresses[next++] as string;
+          const status = await client.callV1(`Bearer ${generateKey()}`, "/v1/key", ip);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        }
+      };
+      await Promise.all(Array.from({ length: inFlight }, worker));
+      return statuses;
+    });
+    figures.push({
+      clients,
+      keys: addresses.length,
+      addresses: new Set(addresses).size,
+      neon: m.neon,
+      upstash: m.upstash,
+      upstashCommands: m.upstashCommands,
+      statuses: m.status,
+      seconds: (Date.now() - started) / 1000,
+    });
+  }
+  return figures;
 }

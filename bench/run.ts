@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
-import { RespClient } from "../scripts/local/resp";
+import { connectRedis } from "../scripts/local/redis";
 import {
   createLocalStack,
   type LocalStack,
@@ -23,7 +23,7 @@ import { envelope, hotPath } from "./cpu";
 import { compareLoad } from "./e2e";
 import { limiterAccuracy } from "./limiter";
 import { type BenchResults, renderMarkdown, replaceDocsBlock } from "./report";
-import { measureRoundTrips } from "./round-trips";
+import { measureRoundTrips, unknownKeysAtScale } from "./round-trips";
 import { scanSpeed } from "./scan";
 
 const RESULTS_FILE = "bench/results.json";
@@ -54,7 +54,7 @@ async function reachablePostgres(adminUrl: string): Promise<boolean> {
 
 async function reachableRedis(url: string): Promise<boolean> {
   try {
-    await (await RespClient.connect(url, { connectTimeoutMs: 1000 })).close();
+    await (await connectRedis(url, { connectTimeoutMs: 1000 })).close();
     return true;
   } catch {
     return false;
@@ -151,6 +151,8 @@ async function main(): Promise<void> {
   try {
     say("round trips per request …");
     const roundTrips = await measureRoundTrips(client, providerRequests);
+    say("distinct unknown keys from many addresses …");
+    const unknownKeys = await unknownKeysAtScale(client, providerRequests);
     say("end to end with autocannon …");
     const load = await compareLoad(client, {
       connections: 10,
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
       },
       stores: stores.label,
       roundTrips,
+      unknownKeys,
       hotPath: hot,
       envelope: env,
       scan,

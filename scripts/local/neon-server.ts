@@ -1,39 +1,38 @@
 /**
  * Local stand-in for Neon's serverless proxy, so that the unmodified `@neondatabase/serverless`
- * client (HTTP `neon()` / drizzle-orm/neon-http, and WebSocket `Pool`) runs against a real
- * PostgreSQL on this machine.
+ * HTTP client (`neon()` / drizzle-orm/neon-http, the only way the Worker reaches Neon) runs
+ * against a real PostgreSQL on this machine.
  *
- * - `POST /sql`: Neon's SQL-over-HTTP protocol (single query or batch-as-one-transaction).
- * - WebSocket upgrade on any path with `?address=host:port`: raw bytes piped to that TCP address.
- * - `/__local/*`: request counters and fault injection for tests (not counted themselves).
+ * - `POST /sql`: Neon's SQL-over-HTTP protocol (single query or batch-as-one-transaction), text
+ *   output only (`Neon-Raw-Text-Output: true`, which the official client always sends).
+ * - `/__local/*`: request counters and fault injection for tests (./control.ts; not counted).
  *
  * Only loopback upstreams are ever contacted: hosts are checked before any connection attempt.
  * Shapes, messages and limits follow Neon's proxy (proxy/src/serverless in neondatabase/neon).
  *
  * CLI: npx tsx scripts/local/neon-server.ts [--port 4444] [--host 127.0.0.1]
  */
-import type { EventEmitter } from "node:events";
 import { realpathSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
-import net from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { CustomTypesConfig, DatabaseError, PoolClient, QueryArrayConfig, QueryArrayResult } from "pg";
 import pg from "pg";
-import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { Counters, type FaultMode, FaultSwitch, handleControl, isControlPath } from "./control";
 import { isLoopbackHost } from "./loopback";
 
-export type FaultMode = "none" | "error" | "hang";
+export type { FaultMode } from "./control";
 
 export interface NeonServer {
   url: string;
   port: number;
   sqlEndpoint: string;
-  wsProxy: string;
   counts(): Record<string, number>;
   resetCounts(): void;
   setFault(mode: FaultMode): void;
+  /** Requests the "hang" fault is holding right now. */
+  heldRequests(): number;
   close(): Promise<void>;
 }
 
@@ -48,10 +47,7 @@ export interface NeonServerOptions {
 /** Neon's proxy defaults: sql_over_http_max_request_size_bytes / _max_response_size_bytes. */
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
-const CONTROL_BODY_LIMIT = 4096;
-const WS_HIGH_WATER = 1024 * 1024;
 
-const FAULT_MODES: readonly FaultMode[] = ["none", "error", "hang"];
 const ISOLATION_LEVELS: Record<string, string> = {
   ReadUncommitted: "READ UNCOMMITTED",
   ReadCommitted: "READ COMMITTED",
@@ -329,7 +325,6 @@ function txnResponseHeaders(req: IncomingMessage, txn: TxnOptions): Record<strin
 // Running queries
 
 interface OutputOptions {
-  rawText: boolean;
   arrayMode: boolean;
 }
 
@@ -422,163 +417,14 @@ function formatResult(result: QueryArrayResult, output: OutputOptions) {
   };
 }
 
-function formatRow(row: unknown[], fields: { name: string; dataTypeID: number }[], output: OutputOptions) {
-  const values = row.map((value, i) =>
-    typeof value === "string" && !output.rawText ? textToJson(value, fields[i]?.dataTypeID ?? 0) : value,
-  );
-  if (output.arrayMode) return values;
-  return Object.fromEntries(values.map((value, i) => [fields[i]?.name ?? String(i), value]));
+/** Values stay Postgres text (or null): the client parses them by `dataTypeID`. */
+function formatRow(row: unknown[], fields: { name: string }[], output: OutputOptions) {
+  if (output.arrayMode) return row;
+  return Object.fromEntries(row.map((value, i) => [fields[i]?.name ?? String(i), value]));
 }
 
 // ---------------------------------------------------------------------------------------------
-// Typed JSON output, used only without `Neon-Raw-Text-Output: true` (the official client always
-// sends it). Mirrors Neon: bool, int2/int4, finite floats and json/jsonb become JSON values,
-// arrays become JSON arrays, everything else stays text.
-
-const OID = { bool: 16, int2: 21, int4: 23, float4: 700, float8: 701, json: 114, jsonb: 3802 } as const;
-
-/** Built-in array type OID → element type OID. Other arrays (e.g. of enums) stay text. */
-const ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map([
-  [1000, 16],
-  [1001, 17],
-  [1002, 18],
-  [1003, 19],
-  [1016, 20],
-  [1005, 21],
-  [1007, 23],
-  [1009, 25],
-  [1028, 26],
-  [199, 114],
-  [143, 142],
-  [1021, 700],
-  [1022, 701],
-  [1014, 1042],
-  [1015, 1043],
-  [1182, 1082],
-  [1183, 1083],
-  [1115, 1114],
-  [1185, 1184],
-  [1187, 1186],
-  [1270, 1266],
-  [1231, 1700],
-  [2951, 2950],
-  [3807, 3802],
-  [1041, 869],
-  [651, 650],
-  [1040, 829],
-]);
-
-function textToJson(value: string, typeId: number): unknown {
-  const element = ARRAY_ELEMENT.get(typeId);
-  if (element !== undefined) return parsePgArray(value, element);
-  switch (typeId) {
-    case OID.bool:
-      return value === "t";
-    case OID.int2:
-    case OID.int4:
-      return Number(value);
-    case OID.float4:
-    case OID.float8: {
-      const n = Number(value);
-      return Number.isFinite(n) ? n : value; // NaN / ±Infinity stay strings, as in Neon
-    }
-    case OID.json:
-    case OID.jsonb:
-      return JSON.parse(value);
-    default:
-      return value;
-  }
-}
-
-/** Parses Postgres array text output (`{1,NULL,"a \"b\""}`, nested, optional `[1:2]=` bounds). */
-function parsePgArray(text: string, elementType: number): unknown[] {
-  let pos = text.startsWith("[") ? text.indexOf("=") + 1 : 0;
-  const fail = (): never => {
-    throw new Error(`could not parse postgres array: ${text}`);
-  };
-  const skipSpace = () => {
-    while (text[pos] === " ") pos++;
-  };
-  const readQuoted = (): string => {
-    let out = "";
-    pos++; // opening quote
-    while (pos < text.length && text[pos] !== '"') {
-      if (text[pos] === "\\") pos++;
-      out += text[pos] ?? "";
-      pos++;
-    }
-    if (text[pos] !== '"') fail();
-    pos++;
-    return out;
-  };
-  const readArray = (): unknown[] => {
-    skipSpace();
-    if (text[pos] !== "{") fail();
-    pos++;
-    const items: unknown[] = [];
-    skipSpace();
-    if (text[pos] === "}") {
-      pos++;
-      return items;
-    }
-    for (;;) {
-      skipSpace();
-      if (text[pos] === "{") items.push(readArray());
-      else if (text[pos] === '"') items.push(textToJson(readQuoted(), elementType));
-      else {
-        const end = text.slice(pos).search(/[,}]/);
-        if (end < 0) fail();
-        const item = text.slice(pos, pos + end).trim();
-        pos += end;
-        items.push(item === "NULL" ? null : textToJson(item, elementType));
-      }
-      skipSpace();
-      if (text[pos] === ",") pos++;
-      else if (text[pos] === "}") {
-        pos++;
-        return items;
-      } else fail();
-    }
-  };
-  if (pos === 0 && text.startsWith("[")) fail();
-  return readArray();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared state: counters, fault gate, upstream pools
-
-class FaultGate {
-  mode: FaultMode = "none";
-  private readonly waiters = new Set<() => void>();
-
-  set(mode: FaultMode): void {
-    this.mode = mode;
-    if (mode !== "hang") for (const wake of [...this.waiters]) wake();
-  }
-
-  /**
-   * Holds a request while the mode is "hang". Resolves true once it is not, or false if the
-   * peer went away first (then the caller must not answer).
-   */
-  async passHang(peer: EventEmitter, isClosed: () => boolean): Promise<boolean> {
-    while (this.mode === "hang") {
-      if (isClosed()) return false;
-      const woke = await new Promise<boolean>((settle) => {
-        const finish = (result: boolean) => {
-          this.waiters.delete(wake);
-          peer.off("close", abort);
-          settle(result);
-        };
-        const wake = () => finish(true);
-        const abort = () => finish(false);
-        this.waiters.add(wake);
-        peer.once("close", abort);
-      });
-      if (!woke) return false;
-    }
-    return !isClosed();
-  }
-}
+// Upstream pools
 
 class Upstreams {
   private readonly pools = new Map<string, pg.Pool>();
@@ -613,19 +459,19 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
   const host = opts.host ?? "127.0.0.1";
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? (() => {});
-  const counters = new Map<string, number>();
-  const faults = new FaultGate();
+  const counters = new Counters();
+  const faults = new FaultSwitch();
+  const control = { counters, faults, errorBody: (message: string) => ({ message }), log };
   const upstreams = new Upstreams(opts.maxConnectionsPerDatabase ?? 10, log);
   const sockets = new Set<Duplex>();
-  const wss = new WebSocketServer({ noServer: true });
 
-  const count = (key: string) => counters.set(key, (counters.get(key) ?? 0) + 1);
+  const count = (key: string) => counters.add(key);
 
   // -- HTTP ---------------------------------------------------------------------------------
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { path } = splitTarget(req.url);
-    if (path.startsWith("/__local/")) return handleControl(req, res, path);
+    if (isControlPath(path)) return handleControl(req, res, path, control);
     if (path === "/sql" && req.method === "POST") return handleSql(req, res);
     if (path === "/sql" && req.method === "OPTIONS") {
       count("OPTIONS /sql");
@@ -647,10 +493,11 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
       const connectionString = upstreamConnectionString(req);
       const txn = txnOptions(req);
       if (payload instanceof NeonHttpError) throw payload;
-      const output = {
-        rawText: header(req, "neon-raw-text-output") === "true",
-        arrayMode: header(req, "neon-array-mode") === "true",
-      };
+      // Neon without this header turns values into typed JSON; nothing here asks for that.
+      if (header(req, "neon-raw-text-output") !== "true") {
+        throw new NeonHttpError(400, "local Neon server: only Neon-Raw-Text-Output: true is served");
+      }
+      const output = { arrayMode: header(req, "neon-array-mode") === "true" };
       const result = await execute(upstreams.get(connectionString), payload, txn, output);
       const text = JSON.stringify(result);
       if (Buffer.byteLength(text) > MAX_RESPONSE_BYTES) {
@@ -667,9 +514,9 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
 
   /** Applies the fault mode to an HTTP request; false means it has been dealt with. */
   async function passFaults(res: ServerResponse): Promise<boolean> {
-    const open = await faults.passHang(res, () => res.destroyed || res.writableEnded);
-    if (!open) return false;
-    if (faults.mode === "error") {
+    const verdict = await faults.check(res);
+    if (verdict === "gone") return false;
+    if (verdict === "error") {
       sendJson(res, 503, errorBody('local Neon server: fault injection (mode "error")'));
       return false;
     }
@@ -687,66 +534,6 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
     res.end();
   }
 
-  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (path === "/__local/counts" && req.method === "GET") return sendJson(res, 200, snapshot());
-    if (path === "/__local/counts/reset" && req.method === "POST") {
-      counters.clear();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (path === "/__local/fault" && req.method === "POST") {
-      const body = await readBody(req, CONTROL_BODY_LIMIT);
-      const mode = parseFaultBody(body.text);
-      if (!mode) return sendJson(res, 400, { message: `expected {"mode": ${FAULT_MODES.join(" | ")}}` });
-      faults.set(mode);
-      log(`fault mode: ${mode}`);
-      return sendJson(res, 200, { mode });
-    }
-    sendJson(res, 404, { message: `unknown control endpoint: ${req.method} ${path}` });
-  }
-
-  // -- WebSocket ----------------------------------------------------------------------------
-
-  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { path, query } = splitTarget(req.url);
-    count(`WS ${path}`);
-    if (!(await faults.passHang(socket, () => socket.destroyed))) return;
-    if (faults.mode === "error") return rejectUpgrade(socket, 503, "local Neon server: fault injection");
-    const target = parseAddress(new URLSearchParams(query).get("address"));
-    if (typeof target === "string") return rejectUpgrade(socket, 400, target);
-    wss.handleUpgrade(req, socket, head, (ws) => tunnel(ws, target));
-  }
-
-  function tunnel(ws: WebSocket, target: { host: string; port: number }): void {
-    const tcp = net.connect({ host: target.host, port: target.port });
-    tcp.setNoDelay(true);
-    sockets.add(tcp);
-    log(`WS tunnel open to ${target.host}:${target.port}`);
-
-    // Frames carry raw Postgres wire bytes; forward them unchanged, with simple backpressure.
-    ws.on("message", (data: RawData) => {
-      if (!tcp.write(toBuffer(data))) ws.pause();
-    });
-    tcp.on("drain", () => ws.resume());
-    tcp.on("data", (chunk: Buffer) => {
-      ws.send(chunk, { binary: true }, () => {
-        if (tcp.isPaused() && ws.bufferedAmount < WS_HIGH_WATER) tcp.resume();
-      });
-      if (ws.bufferedAmount >= WS_HIGH_WATER) tcp.pause();
-    });
-
-    ws.on("close", () => tcp.end()); // lets already-written bytes (e.g. Terminate) reach Postgres
-    ws.on("error", (error) => {
-      log(`WS error: ${describe(error)}`);
-      tcp.destroy();
-    });
-    tcp.on("error", (error) => log(`WS tunnel upstream error: ${describe(error)}`));
-    tcp.on("close", () => {
-      sockets.delete(tcp);
-      if (ws.readyState === ws.OPEN) ws.close(1000);
-      else if (ws.readyState === ws.CONNECTING) ws.terminate();
-    });
-  }
-
   // -- Lifecycle ----------------------------------------------------------------------------
 
   const server = createServer();
@@ -759,13 +546,6 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
       log(`request failed: ${describe(error)}`);
       if (res.headersSent) res.destroy();
       else sendJson(res, 500, errorBody(`local Neon server: ${describe(error)}`));
-    });
-  });
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", (error) => log(`upgrade socket error: ${describe(error)}`));
-    handleUpgrade(req, socket, head).catch((error: unknown) => {
-      log(`upgrade failed: ${describe(error)}`);
-      socket.destroy();
     });
   });
   server.on("clientError", (error, socket) => {
@@ -789,19 +569,14 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
   const url = `http://${hostInUrl}:${port}`;
   log(`listening on ${url}`);
 
-  function snapshot(): Record<string, number> {
-    return Object.fromEntries(counters);
-  }
-
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= (async () => {
       const stopped = new Promise<void>((done) => server.close(() => done()));
-      for (const ws of wss.clients) ws.terminate();
+      faults.close();
       for (const socket of sockets) socket.destroy();
       await stopped;
       await upstreams.closeAll();
-      wss.close();
     })();
     return closing;
   }
@@ -810,46 +585,12 @@ export async function startNeonServer(opts: NeonServerOptions = {}): Promise<Neo
     url,
     port,
     sqlEndpoint: `${url}/sql`,
-    wsProxy: `${hostInUrl}:${port}/v2`,
-    counts: snapshot,
-    resetCounts: () => counters.clear(),
+    counts: () => counters.snapshot(),
+    resetCounts: () => counters.reset(),
     setFault: (mode) => faults.set(mode),
+    heldRequests: () => faults.held,
     close,
   };
-}
-
-function parseFaultBody(text: string): FaultMode | undefined {
-  try {
-    const json: unknown = JSON.parse(text);
-    const mode = isObject(json) ? json.mode : undefined;
-    return FAULT_MODES.find((m) => m === mode);
-  } catch {
-    return undefined;
-  }
-}
-
-/** `host:port` as the client sends it (`${host}:${port}`, IPv6 possibly unbracketed); a string is an error. */
-function parseAddress(address: string | null): { host: string; port: number } | string {
-  if (!address) return "missing ?address=host:port";
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) return `invalid address: ${address}`;
-  if (!isLoopbackHost(host)) return `local Neon server only connects to loopback hosts, not "${host}"`;
-  return { host, port };
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ message });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -875,7 +616,6 @@ async function main(): Promise<void> {
   const server = await startNeonServer({ ...options, log: (line) => console.log(`[neon] ${line}`) });
   console.log(`Local Neon server: ${server.url}`);
   console.log(`  neonConfig.fetchEndpoint = "${server.sqlEndpoint}"`);
-  console.log(`  neonConfig.wsProxy = "${server.wsProxy}"`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

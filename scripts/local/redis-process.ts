@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { RespClient } from "./resp";
+import { connectRedis } from "./redis";
 
 export interface RedisProcess {
   url: string;
@@ -20,7 +20,7 @@ export async function startRedisServer(port: number): Promise<RedisProcess> {
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
-      await (await RespClient.connect(url, { connectTimeoutMs: 200 })).close();
+      await (await connectRedis(url, { connectTimeoutMs: 200 })).close();
       return {
         url,
         stop: async () => {

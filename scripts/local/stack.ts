@@ -300,7 +300,6 @@ export function createLocalStack(options: LocalStackOptions): LocalStackRun {
       const vars = {
         DATABASE_URL: database.url,
         NEON_FETCH_ENDPOINT: neon.sqlEndpoint,
-        NEON_WS_PROXY: neon.wsProxy,
         UPSTASH_REDIS_REST_URL: upstash.url,
         UPSTASH_REDIS_REST_TOKEN: upstashToken,
         ...options.vars,

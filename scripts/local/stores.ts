@@ -4,7 +4,7 @@
  */
 import pg from "pg";
 import { isLoopbackHost } from "./loopback";
-import { RespClient, RespError } from "./resp";
+import { connectRedis, ErrorReply } from "./redis";
 
 export function assertLoopbackUrl(url: string, name: string): URL {
   let parsed: URL;
@@ -69,7 +69,7 @@ export async function claimRedisDatabase(redisUrl: string, runId: string): Promi
   assertLoopbackUrl(redisUrl, "Redis URL");
   for (let db = 1; db <= 15; db++) {
     const url = withDatabase(redisUrl, String(db));
-    const client = await RespClient.connect(url);
+    const client = await connectRedis(url);
     try {
       if ((await client.call(["DBSIZE"])) !== 0) continue;
       const claimed = await client.call(["SET", CLAIM_KEY, runId, "NX", "EX", CLAIM_TTL_SECONDS]);
@@ -83,12 +83,12 @@ export async function claimRedisDatabase(redisUrl: string, runId: string): Promi
 
 /** Empties a database this run claimed (it was empty when claimed), only if the claim is still ours. */
 export async function releaseRedisDatabase(url: string, runId: string): Promise<void> {
-  const client = await RespClient.connect(url);
+  const client = await connectRedis(url);
   try {
     const owner = await client.call(["GET", CLAIM_KEY]);
     if (owner === null || owner.toString() !== runId) return;
     const reply = await client.call(["FLUSHDB"]);
-    if (reply instanceof RespError) throw new Error(reply.message);
+    if (reply instanceof ErrorReply) throw new Error(reply.message);
   } finally {
     await client.close();
   }

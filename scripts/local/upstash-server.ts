@@ -4,13 +4,15 @@
  *
  *   POST /            ["SET","k","v"]                 → {"result": …} | 400 {"error": …}
  *   POST /pipeline    [["SET","k","v"],["GET","k"]]  → [{"result": …} | {"error": …}, …]
- *   POST /multi-exec  same shape, run as MULTI … EXEC in one socket write
+ *   POST /multi-exec  same shape, run as MULTI … EXEC, one node-redis chain (nothing lands in between)
  *   GET|POST /set/k/v path style (a POST body becomes the last path argument, query pairs follow)
  *
  * Auth: `Authorization: Bearer <token>` or `?_token=`. `Upstash-Encoding: base64` makes every
  * string in a result base64 except a top-level simple-string `OK` (what the client's decoder
- * expects). Control endpoints (no auth, not counted): GET /__local/counts,
- * POST /__local/counts/reset, GET|POST /__local/fault {"mode": "none"|"error"|"hang"}.
+ * expects). Control endpoints (./control.ts; no auth, not counted): GET /__local/counts,
+ * POST /__local/counts/reset, GET|POST /__local/fault {"mode": "none"|"error"|"hang"}. Counters:
+ * requests per endpoint (`/`, `/pipeline`, `/multi-exec`, `path`) and `commands` (a pipeline of 3
+ * is 1 request and 3 commands; MULTI/EXEC themselves are not counted).
  *
  * CLI: npx tsx scripts/local/upstash-server.ts --port 8079 --redis redis://127.0.0.1:6379/0 --token t
  */
@@ -18,10 +20,11 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
+import { Counters, type FaultMode, FaultSwitch, handleControl, isControlPath } from "./control";
 import { isLoopbackHost } from "./loopback";
-import { parseRedisUrl, type RespArg, RespClient, RespError, type RespValue } from "./resp";
+import { connectRedis, ErrorReply, type RawRedis, type RedisArg, type RedisReply } from "./redis";
 
-export type FaultMode = "none" | "error" | "hang";
+export type { FaultMode } from "./control";
 
 export interface UpstashServer {
   url: string;
@@ -30,6 +33,8 @@ export interface UpstashServer {
   counts(): Record<string, number>;
   resetCounts(): void;
   setFault(mode: FaultMode): void;
+  /** Requests the "hang" fault is holding right now. */
+  heldRequests(): number;
   close(): Promise<void>;
 }
 
@@ -44,10 +49,9 @@ export interface UpstashServerOptions {
 
 /** Upstash's documented request limit on Free and Pay-as-you-go databases. */
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-const FAULT_MODES: readonly FaultMode[] = ["none", "error", "hang"];
 const ENDPOINTS = ["/", "/pipeline", "/multi-exec", "path"] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
-type Arg = string | Buffer;
+type Arg = RedisArg;
 
 // ---------------------------------------------------------------------------------------------
 // Command policy
@@ -114,7 +118,7 @@ interface Prepared {
   args: Arg[];
   /** Runs on its own short-lived connection: a blocking command would stall the shared one. */
   blocking: boolean;
-  mapReply?: (reply: RespValue) => RespValue;
+  mapReply?: (reply: RedisReply) => RedisReply;
 }
 type Preparation = Prepared | { refused: string };
 
@@ -200,7 +204,7 @@ function prepareScriptCommand(name: string, args: Arg[], scripts: ScriptRegistry
   const sub = argText(args[1]).toUpperCase();
   if (sub === "LOAD" && args.length === 3) {
     const { text, clientSha, redisSha } = scripts.rewrite(argText(args[2]));
-    const mapReply = (reply: RespValue): RespValue =>
+    const mapReply = (reply: RedisReply): RedisReply =>
       Buffer.isBuffer(reply) && reply.toString() === redisSha ? Buffer.from(clientSha) : reply;
     return { args: [name, args[1] ?? "", text], blocking: false, mapReply };
   }
@@ -301,20 +305,20 @@ function commandFromPath(target: Target, body: Buffer): Arg[] {
 }
 
 /** JSON text of one reply. `top` marks the reply itself (not an element of an array reply). */
-function encodeReply(reply: RespValue, base64: boolean, top: boolean): string {
+function encodeReply(reply: RedisReply, base64: boolean, top: boolean): string {
   if (reply === null) return "null";
-  if (typeof reply === "number" || typeof reply === "bigint") return reply.toString();
+  if (typeof reply === "number") return reply.toString();
   if (Array.isArray(reply)) return `[${reply.map((item) => encodeReply(item, base64, false)).join(",")}]`;
   if (Buffer.isBuffer(reply))
     return JSON.stringify(base64 ? reply.toString("base64") : reply.toString("utf8"));
   // The client keeps a top-level "OK" as is and base64-decodes every other string.
-  const text = reply instanceof RespError ? reply.message : reply;
-  if (!base64 || (top && text === "OK" && !(reply instanceof RespError))) return JSON.stringify(text);
+  const text = reply instanceof ErrorReply ? reply.message : reply;
+  if (!base64 || (top && text === "OK" && !(reply instanceof ErrorReply))) return JSON.stringify(text);
   return JSON.stringify(Buffer.from(text, "utf8").toString("base64"));
 }
 
-function encodeItem(reply: RespValue, base64: boolean): string {
-  if (reply instanceof RespError) return JSON.stringify({ error: reply.message });
+function encodeItem(reply: RedisReply, base64: boolean): string {
+  if (reply instanceof ErrorReply) return JSON.stringify({ error: reply.message });
   return `{"result":${encodeReply(reply, base64, true)}}`;
 }
 
@@ -365,34 +369,34 @@ function httpHost(host: string): string {
 
 class LocalUpstash {
   private readonly scripts = new ScriptRegistry();
-  private readonly tally = new Map<string, number>();
-  private readonly hangWaiters = new Set<() => void>();
-  private readonly dedicated = new Set<RespClient>();
-  private shared: Promise<RespClient> | null = null;
-  private fault: FaultMode = "none";
+  private readonly counters = new Counters([...ENDPOINTS, "commands"]);
+  private readonly faults = new FaultSwitch();
+  private readonly dedicated = new Set<RawRedis>();
+  private shared: Promise<RawRedis> | null = null;
   private syncToken = 0;
   private closing = false;
 
-  constructor(private readonly opts: Required<Omit<UpstashServerOptions, "port" | "host">>) {
-    this.resetCounts();
-  }
+  constructor(private readonly opts: Required<Omit<UpstashServerOptions, "port" | "host">>) {}
 
   counts(): Record<string, number> {
-    return Object.fromEntries(this.tally);
+    return this.counters.snapshot();
   }
 
   resetCounts(): void {
-    for (const key of [...ENDPOINTS, "commands"]) this.tally.set(key, 0);
+    this.counters.reset();
   }
 
   setFault(mode: FaultMode): void {
-    this.fault = mode;
-    if (mode !== "hang") this.wakeHung();
+    this.faults.set(mode);
+  }
+
+  heldRequests(): number {
+    return this.faults.held;
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    this.wakeHung();
+    this.faults.close();
     const shared = this.shared ? await this.shared.catch(() => null) : null;
     const clients = shared ? [shared, ...this.dedicated] : [...this.dedicated];
     await Promise.all(clients.map((client) => client.close()));
@@ -400,7 +404,14 @@ class LocalUpstash {
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const target = parseTarget(req.url);
-    if (target.pathname.startsWith("/__local/")) return this.handleControl(req, res, target);
+    if (isControlPath(target.pathname)) {
+      return handleControl(req, res, target.pathname, {
+        counters: this.counters,
+        faults: this.faults,
+        errorBody: (error) => ({ error }),
+        log: this.opts.log,
+      });
+    }
     const endpoint = endpointOf(target.pathname);
     this.bump(endpoint);
     if (!["GET", "HEAD", "POST", "PUT"].includes(req.method ?? "")) {
@@ -434,7 +445,7 @@ class LocalUpstash {
   }
 
   private bump(key: string, by = 1): void {
-    this.tally.set(key, (this.tally.get(key) ?? 0) + by);
+    this.counters.add(key, by);
   }
 
   private reply(res: http.ServerResponse, status: number, body: string): void {
@@ -452,7 +463,7 @@ class LocalUpstash {
     if ("refused" in prepared) throw new HttpError(400, prepared.refused);
     const [raw] = await this.execute([prepared]);
     const reply = prepared.mapReply ? prepared.mapReply(raw ?? null) : (raw ?? null);
-    if (reply instanceof RespError) return this.reply(res, 400, JSON.stringify({ error: reply.message }));
+    if (reply instanceof ErrorReply) return this.reply(res, 400, JSON.stringify({ error: reply.message }));
     this.reply(res, 200, encodeItem(reply, base64));
   }
 
@@ -478,12 +489,12 @@ class LocalUpstash {
     const runnable = preps as Prepared[];
     const client = await this.sharedClient();
     this.bump("commands", runnable.length);
-    // One write: nothing from other requests can land between MULTI and EXEC.
-    const replies = await client.callMany([["MULTI"], ...runnable.map((p) => p.args), ["EXEC"]]);
+    // One chain: nothing from other requests can land between MULTI and EXEC.
+    const replies = await client.transaction(runnable.map((p) => p.args));
     const exec = replies.at(-1) ?? null;
     if (!Array.isArray(exec)) {
-      const queueError = replies.slice(0, -1).find((r): r is RespError => r instanceof RespError);
-      const why = exec instanceof RespError ? exec.message : "ERR transaction aborted";
+      const queueError = replies.slice(0, -1).find((r): r is ErrorReply => r instanceof ErrorReply);
+      const why = exec instanceof ErrorReply ? exec.message : "ERR transaction aborted";
       throw new HttpError(400, queueError ? `${why} (${queueError.message})` : why);
     }
     const items = exec.map((raw, i) => {
@@ -493,12 +504,13 @@ class LocalUpstash {
     this.reply(res, 200, `[${items.join(",")}]`);
   }
 
-  private async execute(preps: Prepared[]): Promise<RespValue[]> {
+  private async execute(preps: Prepared[]): Promise<RedisReply[]> {
     if (preps.length === 0) return [];
     this.bump("commands", preps.length);
-    const commands: RespArg[][] = preps.map((p) => p.args);
-    if (!preps.some((p) => p.blocking)) return (await this.sharedClient()).callMany(commands);
-    const client = await RespClient.connect(this.opts.redisUrl);
+    const commands = preps.map((p) => p.args);
+    const shared = await this.sharedClient();
+    if (!preps.some((p) => p.blocking)) return shared.callMany(commands);
+    const client = await shared.duplicate();
     this.dedicated.add(client);
     try {
       return await client.callMany(commands);
@@ -508,78 +520,39 @@ class LocalUpstash {
     }
   }
 
-  /** One shared connection, (re)opened on demand after Redis went away; concurrent callers
-   *  share one connection attempt. */
-  private async sharedClient(): Promise<RespClient> {
+  /** One shared connection (node-redis reconnects it after Redis dropped it); concurrent first
+   *  callers share one connection attempt, and a failed attempt is retried by the next caller. */
+  private async sharedClient(): Promise<RawRedis> {
     if (this.closing) throw new HttpError(503, "server is closing");
-    this.shared ??= RespClient.connect(this.opts.redisUrl);
+    this.shared ??= connectRedis(this.opts.redisUrl, { reconnect: true, log: this.opts.log });
     const attempt = this.shared;
-    const client = await attempt.catch(() => null);
-    if (client && !client.closed) return client;
-    if (this.shared === attempt) this.shared = RespClient.connect(this.opts.redisUrl);
-    return this.shared;
+    try {
+      return await attempt;
+    } catch (error) {
+      if (this.shared === attempt) this.shared = null;
+      throw error;
+    }
   }
 
   /** Applies the injected fault. Returns false when the request has been answered (or dropped). */
   private async passFault(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
-    if (this.fault === "hang") {
-      const aborted = await new Promise<boolean>((resolve) => {
-        const wake = () => resolve(false);
-        this.hangWaiters.add(wake);
-        res.once("close", () => {
-          this.hangWaiters.delete(wake);
-          resolve(true);
-        });
-      });
-      if (aborted) return false;
-      if (this.closing) {
-        res.destroy();
-        return false;
-      }
+    const verdict = await this.faults.check(res);
+    if (verdict === "gone") {
+      if (this.closing) res.destroy();
+      return false;
     }
-    if (this.fault === "error") {
+    if (verdict === "error") {
       req.resume();
       this.reply(res, 503, JSON.stringify({ error: "Service Unavailable (local fault injection)" }));
       return false;
     }
     return true;
   }
-
-  private wakeHung(): void {
-    const waiters = [...this.hangWaiters];
-    this.hangWaiters.clear();
-    for (const wake of waiters) wake();
-  }
-
-  private async handleControl(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    target: Target,
-  ): Promise<void> {
-    const { body, tooLarge } = await readBody(req, 64 * 1024);
-    if (tooLarge) throw new HttpError(400, "ERR max request size exceeded");
-    const route = `${req.method} ${target.pathname.replace(/\/$/, "")}`;
-    if (route === "GET /__local/counts") return this.reply(res, 200, JSON.stringify(this.counts()));
-    if (route === "POST /__local/counts/reset") {
-      this.resetCounts();
-      return this.reply(res, 200, JSON.stringify(this.counts()));
-    }
-    if (route === "GET /__local/fault") return this.reply(res, 200, JSON.stringify({ mode: this.fault }));
-    if (route === "POST /__local/fault") {
-      const mode = (parseJson(body) as { mode?: unknown } | null)?.mode;
-      if (!FAULT_MODES.includes(mode as FaultMode)) {
-        throw new HttpError(400, `mode must be one of ${FAULT_MODES.join(", ")}`);
-      }
-      this.setFault(mode as FaultMode);
-      return this.reply(res, 200, JSON.stringify({ mode }));
-    }
-    throw new HttpError(404, `no control endpoint ${route}`);
-  }
 }
 
 export async function startUpstashServer(opts: UpstashServerOptions): Promise<UpstashServer> {
-  const target = parseRedisUrl(opts.redisUrl);
-  if (!isLoopbackHost(target.host)) throw new Error(`refusing non-loopback Redis host: ${target.host}`);
+  const redisHost = new URL(opts.redisUrl).hostname;
+  if (!isLoopbackHost(redisHost)) throw new Error(`refusing non-loopback Redis host: ${redisHost}`);
   const host = opts.host ?? "127.0.0.1";
   // The control endpoints have no auth, so the server only ever listens on this machine.
   if (!isLoopbackHost(host)) throw new Error(`refusing to listen on non-loopback host: ${host}`);
@@ -590,7 +563,7 @@ export async function startUpstashServer(opts: UpstashServerOptions): Promise<Up
     log: opts.log ?? (() => {}),
   });
   // Fail fast when Redis is unreachable rather than on the first request.
-  await (await RespClient.connect(opts.redisUrl)).close();
+  await (await connectRedis(opts.redisUrl)).close();
 
   const server = http.createServer((req, res) => {
     local.handle(req, res).catch((error: unknown) => local.fail(res, error));
@@ -611,6 +584,7 @@ export async function startUpstashServer(opts: UpstashServerOptions): Promise<Up
     counts: () => local.counts(),
     resetCounts: () => local.resetCounts(),
     setFault: (mode) => local.setFault(mode),
+    heldRequests: () => local.heldRequests(),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await local.close();

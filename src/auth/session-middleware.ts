@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { cors } from "hono/cors";
 import type { AppEnv, Session } from "../http/app-env";
+import { parseBearer } from "../http/bearer";
 import { ApiError } from "../http/errors";
 import { KEY_PREFIX } from "../keys/token";
 import { verifySession } from "./session";
@@ -22,18 +23,15 @@ export function dashboardCors(): MiddlewareHandler<AppEnv> {
     })(c, next);
 }
 
-function bearerToken(header: string | undefined): string | undefined {
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match?.[1];
-}
-
 /** The session from `Authorization: Bearer` or the `vulk_session` cookie; CSRF rule for cookie writes. */
 export function requireSession(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header("Authorization");
-    const bearer = bearerToken(header);
-    const cookie = getCookie(c, SESSION_COOKIE);
-    const token = bearer ?? (header ? undefined : cookie);
+    // The cookie counts only when there is no Authorization header at all.
+    const authorization = parseBearer(c.req.header("Authorization"));
+    const bearer = authorization.kind === "token" ? authorization.token : undefined;
+    if (authorization.kind === "malformed")
+      throw new ApiError("invalid_session", "Send the session as Authorization: Bearer <token>.");
+    const token = bearer ?? getCookie(c, SESSION_COOKIE);
     if (!token) throw new ApiError("invalid_session", "Sign in: a session is required.");
     if (token.startsWith(KEY_PREFIX)) {
       throw new ApiError("invalid_session", "An API key is not a session; use /v1 with API keys.");
@@ -51,7 +49,10 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Cookie-authenticated writes must come from this origin or the dashboard's. */
+/**
+ * Cookie-authenticated writes must come from this origin or the dashboard's. "This origin" is the
+ * request URL's — never read from a `Host` header, which a caller can set to anything.
+ */
 function assertTrustedOrigin(request: Request, dashboardOrigin: string): void {
   const origin = request.headers.get("Origin");
   const self = new URL(request.url).origin;

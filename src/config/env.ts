@@ -20,7 +20,6 @@ export interface Env {
   GITHUB_SCANNING_KEYS_URL?: string;
   /** Local only: point the Neon client at the local protocol server. */
   NEON_FETCH_ENDPOINT?: string;
-  NEON_WS_PROXY?: string;
   DEPLOY_QUEUE?: Queue;
   /** Optional: owner events (docs/DESIGN.md#owner-events) are sent there. */
   EVENTS_QUEUE?: Queue;
@@ -37,7 +36,6 @@ export interface Config {
   environment: "production" | "development";
   databaseUrl: string;
   neonFetchEndpoint: string | undefined;
-  neonWsProxy: string | undefined;
   redis: { url: string; token: string };
   sessionSecrets: string[];
   /** Highest version first: it seals; every listed version opens. */
@@ -55,6 +53,23 @@ const commaList = nonEmpty.transform((v) =>
     .map((s) => s.trim())
     .filter(Boolean),
 );
+
+/** The value `.dev.vars.example` ships: a placeholder, never a secret. */
+export const SESSION_SECRET_PLACEHOLDER = "replace-with-32-random-bytes-base64";
+/** Bytes (UTF-8) each session secret must have at least: the HMAC-SHA-256 key size. */
+export const SESSION_SECRET_MIN_BYTES = 32;
+
+/** Every listed secret verifies, so every one must be a real secret of full strength. */
+const sessionSecrets = commaList.superRefine((secrets, ctx) => {
+  if (secrets.length === 0) ctx.addIssue({ code: "custom", message: "is required" });
+  if (secrets.includes(SESSION_SECRET_PLACEHOLDER))
+    ctx.addIssue({ code: "custom", message: "is the example placeholder, not a secret" });
+  if (secrets.some((secret) => new TextEncoder().encode(secret).length < SESSION_SECRET_MIN_BYTES))
+    ctx.addIssue({
+      code: "custom",
+      message: `each secret must be at least ${SESSION_SECRET_MIN_BYTES} bytes`,
+    });
+});
 
 const masterKeys = commaList.transform((entries, ctx) => {
   const keys: MasterKey[] = [];
@@ -87,7 +102,7 @@ const envSchema = z.object({
   DATABASE_URL: nonEmpty,
   UPSTASH_REDIS_REST_URL: z.url(),
   UPSTASH_REDIS_REST_TOKEN: nonEmpty,
-  SESSION_SECRET: commaList,
+  SESSION_SECRET: sessionSecrets,
   PROVIDER_KEYS_MASTER_KEYS: masterKeys,
   DASHBOARD_ORIGIN: z.url(),
   ENVIRONMENT: z.enum(["production", "development"]).default("production"),
@@ -100,7 +115,6 @@ const envSchema = z.object({
     .min(ACCOUNT_RATE_LIMIT.min)
     .max(ACCOUNT_RATE_LIMIT.max)
     .default(ACCOUNT_RATE_LIMIT.default),
-  NEON_WS_PROXY: z.string().optional(),
 });
 
 export class ConfigError extends Error {
@@ -125,7 +139,6 @@ export function loadConfig(env: Env): Config {
     environment: e.ENVIRONMENT,
     databaseUrl: e.DATABASE_URL,
     neonFetchEndpoint: e.NEON_FETCH_ENDPOINT,
-    neonWsProxy: e.NEON_WS_PROXY,
     redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN },
     sessionSecrets: e.SESSION_SECRET,
     masterKeys: e.PROVIDER_KEYS_MASTER_KEYS,

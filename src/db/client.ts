@@ -15,11 +15,6 @@ neonConfig.fetchFunction = (input: RequestInfo | URL, init?: RequestInit) =>
 /** neonConfig is module-level: only local setups point it at the local protocol server. */
 function configureNeon(config: Config): void {
   if (config.neonFetchEndpoint) neonConfig.fetchEndpoint = config.neonFetchEndpoint;
-  if (config.neonWsProxy) {
-    neonConfig.wsProxy = config.neonWsProxy;
-    neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineConnect = false;
-  }
 }
 
 /** A Drizzle database over Neon's HTTP driver: one round trip per query or `db.batch`. */

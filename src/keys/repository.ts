@@ -254,9 +254,23 @@ export async function findKeyByHash(db: Database, hash: string): Promise<KeyChec
   return found && { ...found.key, accountRateLimit: found.accountRateLimit };
 }
 
-/** Records that the key was used now (the key check calls it at most once a minute per key). */
+/**
+ * Records that the key was used now (the key check calls it at most once a minute per key) — only
+ * while the key is alive: a key revoked, expired or disabled between the verdict and this write
+ * keeps the last use it really had.
+ */
 export async function touchLastUsed(db: Database, keyId: string): Promise<void> {
-  await db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, keyId));
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`now()` })
+    .where(
+      and(
+        eq(apiKeys.id, keyId),
+        isNull(apiKeys.revokedAt),
+        eq(apiKeys.enabled, true),
+        or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > now()`),
+      ),
+    );
 }
 
 /** Every key one of `hashes` belongs to (as current or previous secret): ONE query. */

@@ -4,6 +4,7 @@
  */
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Database } from "../db/client";
+import type { Logger } from "../observability/logger";
 import { usageDoneKey } from "./keyspace";
 import {
   HOUR_MS,
@@ -30,6 +31,7 @@ export async function usageOverHours(
   keyIds: readonly string[],
   fromMs: number,
   toMs: number,
+  logger: Logger,
   nowMs = Date.now(),
 ): Promise<UsageSeries> {
   const byKey = new Map<string, Map<number, UsageCounts>>(keyIds.map((id) => [id, new Map()]));
@@ -41,7 +43,7 @@ export async function usageOverHours(
   }
   const [stored, live] = await Promise.all([
     readUsage(db, keyIds, fromMs, toMs),
-    liveHours(redis, keyIds, recent),
+    liveHours(redis, keyIds, recent, logger),
   ]);
   const fromRedis = new Set(live ? live.hours.map(hourStartMs) : []);
   for (const row of stored) {
@@ -55,13 +57,14 @@ export async function usageOverHours(
 }
 
 /** The hours not yet rolled up, and their counts in Redis; undefined when Redis cannot be read. */
-async function liveHours(redis: Redis, keyIds: readonly string[], hours: readonly string[]) {
+async function liveHours(redis: Redis, keyIds: readonly string[], hours: readonly string[], logger: Logger) {
   if (hours.length === 0) return { hours: [], counts: new Map<string, Map<string, UsageCounts>>() };
   try {
     const done = await redis.mget<(string | null)[]>(...hours.map(usageDoneKey));
     const pending = hours.filter((_, i) => done[i] === null);
     return { hours: pending, counts: await liveUsage(redis, keyIds, pending) };
-  } catch {
+  } catch (error) {
+    logger.log("warn", "usage_unavailable", { error });
     return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { setCookie } from "hono/cookie";
-import { SESSION_MAX_TTL_SECONDS, signSession } from "../auth/session";
+import { isSessionSubject, SESSION_MAX_TTL_SECONDS, signSession } from "../auth/session";
 import { SESSION_COOKIE } from "../auth/session-middleware";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
@@ -12,6 +12,12 @@ export function devSignInAllowed(config: { environment: string }, requestUrl: st
   return config.environment === "development" && LOOPBACK_HOST.test(new URL(requestUrl).hostname);
 }
 
+/** The user id a session may carry: the very rule `verifySession` applies to `sub`. */
+const sessionSubject = z
+  .string()
+  .trim()
+  .refine(isSessionSubject, "must be 1–256 characters, without control characters or lone surrogates");
+
 const route = createRoute({
   method: "post",
   path: "/dev/session",
@@ -21,7 +27,7 @@ const route = createRoute({
     body: {
       required: true,
       content: {
-        "application/json": { schema: z.object({ userId: z.string().trim().min(1).max(256) }).strict() },
+        "application/json": { schema: z.object({ userId: sessionSubject }).strict() },
       },
     },
   },

@@ -60,7 +60,7 @@ export function registerKeyUsageRoute(app: OpenAPIHono<AppEnv>): void {
     const now = Date.now();
     const end = Math.floor(now / spec.size) * spec.size + spec.size;
     const start = end - spec.count * spec.size;
-    const series = await usageOverHours(db, redis, [key.id], start, end, now);
+    const series = await usageOverHours(db, redis, [key.id], start, end, c.get("logger"), now);
     const buckets = Array.from({ length: spec.count }, (_, i) => ({
       startMs: start + i * spec.size,
       ...zeroCounts(),

@@ -59,7 +59,7 @@ async function requestsLast24h(c: Context<AppEnv>, keyIds: string[]): Promise<Ma
   const now = Date.now();
   const to = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
   const { db, redis } = c.get("stores");
-  const series = await usageOverHours(db, redis, keyIds, to - 24 * HOUR_MS, to, now);
+  const series = await usageOverHours(db, redis, keyIds, to - 24 * HOUR_MS, to, c.get("logger"), now);
   if (!series.complete) return null;
   return new Map([...totals(series)].map(([id, t]) => [id, t.ok + t.denied + t.limited]));
 }

@@ -5,10 +5,26 @@ import { html } from "hono/html";
 import { verifySession } from "../auth/session";
 import { SESSION_COOKIE } from "../auth/session-middleware";
 import type { AppEnv } from "../http/app-env";
+import DOM_SCRIPT from "../ui/client/dom.js";
+import FORMS_SCRIPT from "../ui/client/forms.js";
+import PROVIDERS_SCRIPT from "../ui/client/providers.js";
 import SETTINGS_SCRIPT from "../ui/client/settings.js";
+import USAGE_CHART_SCRIPT from "../ui/client/usage-chart.js";
 import { SETTINGS_ASSETS, SettingsShell } from "../ui/settings-shell";
 import { SETTINGS_STYLES } from "../ui/settings-styles";
 import { devSignInAllowed } from "./dev-session";
+
+/**
+ * The page's scripts (src/ui/client/): the entry `app.js` and the modules it imports, each by a path
+ * relative to it (`./dom.js` → /settings/api-keys/dom.js).
+ */
+const SCRIPTS: Record<string, string> = {
+  [SETTINGS_ASSETS.script]: SETTINGS_SCRIPT,
+  "/settings/api-keys/dom.js": DOM_SCRIPT,
+  "/settings/api-keys/forms.js": FORMS_SCRIPT,
+  "/settings/api-keys/providers.js": PROVIDERS_SCRIPT,
+  "/settings/api-keys/usage-chart.js": USAGE_CHART_SCRIPT,
+};
 
 /** No inline script or style anywhere: the page loads only its own two assets and talks only to this origin. */
 const CONTENT_SECURITY_POLICY = [
@@ -53,11 +69,13 @@ export function registerSettingsPage(app: OpenAPIHono<AppEnv>): void {
     return c.html(html`<!doctype html>${shell}`);
   });
 
-  // The browser script's source text (a Text module: wrangler.toml [[rules]]), served as written.
-  app.get(SETTINGS_ASSETS.script, (c) => {
-    setPageHeaders(c);
-    return c.body(SETTINGS_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8" });
-  });
+  // The browser scripts' source text (Text modules: wrangler.toml [[rules]]), served as written.
+  for (const [path, source] of Object.entries(SCRIPTS)) {
+    app.get(path, (c) => {
+      setPageHeaders(c);
+      return c.body(source, 200, { "Content-Type": "text/javascript; charset=utf-8" });
+    });
+  }
 
   app.get(SETTINGS_ASSETS.styles, (c) => {
     setPageHeaders(c);

@@ -70,9 +70,11 @@ function ApiKeysSection() {
             <th scope="col">Name</th>
             <th scope="col">Key</th>
             <th scope="col">Permissions</th>
+            <th scope="col">Projects</th>
             <th scope="col">Rate limit</th>
-            <th scope="col">Created</th>
+            <th scope="col">Last 24 h</th>
             <th scope="col">Last used</th>
+            <th scope="col">Expires</th>
             <th scope="col">
               <span class="sr-only">Actions</span>
             </th>
@@ -102,11 +104,15 @@ function ProviderKeysSection() {
   );
 }
 
-function CreateKeyDialog() {
+/**
+ * One dialog creates a key and edits one: the script sets its title and submit button for the mode
+ * (an edit sends only the fields that changed). After a create, the "shown once" panel replaces the form.
+ */
+function KeyDialog() {
   return (
-    <dialog id="create-dialog" aria-labelledby="create-title">
-      <form id="create-form" novalidate>
-        <h2 id="create-title">Create API Key</h2>
+    <dialog id="key-dialog" aria-labelledby="key-dialog-title">
+      <form id="key-form" novalidate>
+        <h2 id="key-dialog-title">Create API Key</h2>
         <div class="field">
           <label for="key-name">Name</label>
           <input
@@ -133,6 +139,24 @@ function CreateKeyDialog() {
           })}
           <FieldError for="key-permissions" />
         </fieldset>
+        <fieldset id="key-projects" aria-describedby="key-projects-error">
+          <legend>Projects</legend>
+          <div class="check">
+            <input type="radio" id="scope-all" name="scope" value="all" checked />
+            <label for="scope-all">
+              All projects <span class="muted">including ones created later</span>
+            </label>
+          </div>
+          <div class="check">
+            <input type="radio" id="scope-some" name="scope" value="some" />
+            <label for="scope-some">Only the projects chosen below</label>
+          </div>
+          <div id="project-choices" class="project-choices" hidden>
+            <p id="projects-status" class="status" role="status" />
+            <div id="project-list" />
+          </div>
+          <FieldError for="key-projects" />
+        </fieldset>
         <div class="field">
           <label for="key-rate-limit">
             Rate limit{" "}
@@ -153,12 +177,31 @@ function CreateKeyDialog() {
           />
           <FieldError for="key-rate-limit" />
         </div>
-        <p id="create-form-error" class="field-error" role="alert" hidden />
+        <div class="field">
+          <label for="key-expires">
+            Expires <span class="muted">(your local time; empty = never)</span>
+          </label>
+          <div class="copy-row">
+            <input
+              id="key-expires"
+              name="expiresAt"
+              type="datetime-local"
+              aria-describedby="key-expires-error"
+            />
+            <button type="button" id="key-expires-clear" class="secondary">
+              Never expires
+            </button>
+          </div>
+          <FieldError for="key-expires" />
+        </div>
+        <p id="key-form-error" class="field-error" role="alert" hidden />
         <div class="actions">
           <button type="button" class="secondary" data-close>
             Cancel
           </button>
-          <button type="submit">Create key</button>
+          <button type="submit" id="key-submit">
+            Create key
+          </button>
         </div>
       </form>
       <div id="created" hidden>
@@ -218,7 +261,7 @@ export function SettingsShell({ signedIn, devSignIn, dashboardOrigin }: ShellPro
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>API Keys · Settings · VULK</title>
         <link rel="stylesheet" href={SETTINGS_ASSETS.styles} />
-        <script src={SETTINGS_ASSETS.script} defer />
+        <script type="module" src={SETTINGS_ASSETS.script} />
       </head>
       <body data-signed-in={String(signedIn)}>
         <header class="topbar">
@@ -237,7 +280,7 @@ export function SettingsShell({ signedIn, devSignIn, dashboardOrigin }: ShellPro
             <ProviderKeysSection />
           </div>
         </main>
-        <CreateKeyDialog />
+        <KeyDialog />
         <DeleteKeyDialog />
       </body>
     </html>

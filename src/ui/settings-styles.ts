@@ -37,6 +37,8 @@ button {
 button.secondary { background: #fff; color: var(--fg); border-color: #d1d5db; }
 button.danger { background: var(--danger); border-color: var(--danger); }
 button.danger-link { background: none; border-color: transparent; color: var(--danger); padding: .2rem .5rem; }
+button.link { background: none; border-color: transparent; color: var(--accent); padding: .2rem .5rem; }
+button.link[aria-expanded="true"] { text-decoration: underline; }
 button:disabled { opacity: .65; cursor: progress; }
 :focus-visible { outline: 3px solid #818cf8; outline-offset: 2px; }
 
@@ -45,7 +47,7 @@ input {
   font: inherit; width: 100%; padding: .45rem .6rem; color: var(--fg); background: #fff;
   border: 1px solid #c4c9d2; border-radius: 8px;
 }
-input[type="checkbox"] { width: 1.1rem; height: 1.1rem; margin: .2rem .6rem 0 0; flex: none; }
+input[type="checkbox"], input[type="radio"] { width: 1.1rem; height: 1.1rem; margin: .2rem .6rem 0 0; flex: none; }
 input[aria-invalid="true"] { border-color: var(--danger); }
 .field { margin-bottom: 1rem; }
 .field-error { color: var(--danger); font-size: .9rem; margin: .35rem 0 0; }
@@ -62,7 +64,28 @@ table.keys { width: 100%; border-collapse: collapse; margin-top: .75rem; }
 .keys tbody th { font-weight: 600; }
 .chips { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem; margin: 0; padding: 0; }
 .chip { background: #eef2ff; color: #3730a3; border-radius: 999px; padding: 0 .55rem; font-size: .8rem; }
-.keys .row-actions { text-align: right; }
+.keys .row-actions { text-align: right; white-space: nowrap; }
+.keys .key-name { margin-right: .4rem; }
+.keys tbody th .badge { display: inline-block; margin: .1rem .25rem 0 0; }
+.keys tr.is-disabled .key-name, .keys tr.is-disabled code { color: var(--muted); text-decoration: line-through; }
+.projects-cell { max-width: 12rem; overflow-wrap: anywhere; }
+.project-choices { margin: .25rem 0 0 1.7rem; }
+
+.usage-row td { background: #fafafa; }
+.usage { padding: .25rem .25rem .5rem; }
+.usage h3 { margin-bottom: .25rem; }
+.usage-chart { display: block; width: 100%; max-width: 44rem; height: auto; margin: .5rem 0; }
+.usage-chart .axis text { font-size: 9px; fill: var(--muted); }
+.usage-chart .bar:hover rect:first-of-type { fill: #eef2ff; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin: 0 0 .5rem; padding: 0; font-size: .9rem; }
+.legend li { display: flex; align-items: center; gap: .4rem; }
+.swatch { width: 1rem; height: 1rem; flex: none; }
+.usage-details summary { cursor: pointer; color: var(--accent); }
+table.usage-table { border-collapse: collapse; margin-top: .5rem; font-size: .9rem; }
+.usage-table caption { text-align: left; color: var(--muted); padding-bottom: .25rem; }
+.usage-table th, .usage-table td { padding: .15rem .75rem .15rem 0; text-align: right; border-bottom: 1px solid var(--line); }
+.usage-table th[scope="row"], .usage-table thead th:first-child { text-align: left; }
+.usage-table tfoot th, .usage-table tfoot td { font-weight: 700; }
 
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(16.5rem, 1fr)); gap: 1rem; margin-top: 1rem; }
 .card { border: 1px solid var(--line); border-radius: 10px; padding: 1rem; }
@@ -73,6 +96,7 @@ table.keys { width: 100%; border-collapse: collapse; margin-top: .75rem; }
 .badge { font-size: .75rem; border-radius: 999px; padding: .05rem .6rem; background: #f3f4f6; color: #374151; white-space: nowrap; }
 .badge.ok { background: #d1fae5; color: var(--ok); }
 .badge.warn { background: #fef3c7; color: var(--warn); }
+.badge.danger { background: #fee2e2; color: var(--danger); }
 
 dialog {
   border: none; border-radius: 12px; padding: 1.5rem; color: var(--fg);
@@ -90,7 +114,9 @@ dialog::backdrop { background: rgb(17 24 39 / 55%); }
   .keys tr { border: 1px solid var(--line); border-radius: 10px; padding: .5rem .75rem; margin-bottom: .75rem; }
   .keys th, .keys td { display: grid; grid-template-columns: 6.5rem 1fr; gap: .5rem; border: none; padding: .2rem 0; }
   .keys [data-label]::before { content: attr(data-label); color: var(--muted); font-size: .85rem; font-weight: 400; }
-  .keys .row-actions { display: block; text-align: left; }
+  .keys .row-actions { display: block; text-align: left; white-space: normal; }
+  .keys tr.usage-row { padding: 0; }
+  .keys .usage-row td { display: block; }
   .copy-row { flex-direction: column; }
 }
 `;

@@ -1,3 +1,4 @@
+import { parseBearer } from "../http/bearer";
 import { parseKey } from "../keys/token";
 
 export type Presented = { ok: true; key: string } | { ok: false; code: "missing_key" | "malformed_key" };
@@ -10,9 +11,10 @@ export function presentedKey(credential: string | null, from: "authorization-hea
   if (!credential) return { ok: false, code: "missing_key" };
   let candidate = credential;
   if (from === "authorization-header") {
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(credential);
-    if (!match?.[1]) return { ok: false, code: "malformed_key" };
-    candidate = match[1];
+    const bearer = parseBearer(credential);
+    if (bearer.kind === "absent") return { ok: false, code: "missing_key" };
+    if (bearer.kind === "malformed") return { ok: false, code: "malformed_key" };
+    candidate = bearer.token;
   }
   return parseKey(candidate).ok ? { ok: true, key: candidate } : { ok: false, code: "malformed_key" };
 }

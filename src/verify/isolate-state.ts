@@ -42,7 +42,7 @@ export const UNKNOWN_TTL_MS = 60_000;
 /** A Map bounded by insertion order: the oldest entries leave first. */
 export class BoundedMap<K, V> {
   private readonly map = new Map<K, V>();
-  constructor(private readonly maxEntries: number) {}
+  constructor(readonly maxEntries: number) {}
   get(key: K): V | undefined {
     return this.map.get(key);
   }

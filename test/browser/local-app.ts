@@ -32,7 +32,6 @@ export async function startLocalApp(
     DASHBOARD_ORIGIN: "http://localhost:5173",
     DATABASE_URL: stack.databaseUrl,
     NEON_FETCH_ENDPOINT: stack.neonSqlEndpoint,
-    NEON_WS_PROXY: stack.neonWsProxy,
     UPSTASH_REDIS_REST_URL: stack.upstashUrl,
     PROVIDER_BASE_URLS: JSON.stringify(baseUrlsFor(stack.fakeProvidersUrl)),
   };

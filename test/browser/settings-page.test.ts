@@ -15,7 +15,14 @@ import { type LocalApp, startLocalApp } from "./local-app";
 import "../support/test-stack";
 
 const SCREENSHOT = "docs/settings-page.png";
-const CLIENT_SOURCE = "src/ui/client/settings.js";
+/** The page's scripts: the entry, and the modules it imports from beside it. */
+const CLIENT_SOURCES = {
+  "/settings/api-keys/app.js": "src/ui/client/settings.js",
+  "/settings/api-keys/dom.js": "src/ui/client/dom.js",
+  "/settings/api-keys/forms.js": "src/ui/client/forms.js",
+  "/settings/api-keys/providers.js": "src/ui/client/providers.js",
+  "/settings/api-keys/usage-chart.js": "src/ui/client/usage-chart.js",
+};
 const GOOD_PROVIDER_KEY = "sk-good-browser-test-9f3c";
 const BAD_PROVIDER_KEY = "sk-bad-browser-test-0000";
 
@@ -107,12 +114,14 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     expect(headers["x-content-type-options"]).toBe("nosniff");
     expect(headers["referrer-policy"]).toBe("no-referrer");
 
-    // The script is the repository's file byte for byte (no build step), under the same headers.
-    const script = await fetch(`${app.origin}/settings/api-keys/app.js`);
-    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
-    expect(script.headers.get("content-security-policy")).toBe(csp);
-    expect(script.headers.get("cache-control")).toBe("no-store");
-    expect(await script.text()).toBe(readFileSync(CLIENT_SOURCE, "utf8"));
+    // Each script is the repository's file byte for byte (no build step), under the same headers.
+    for (const [path, file] of Object.entries(CLIENT_SOURCES)) {
+      const script = await fetch(`${app.origin}${path}`);
+      expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+      expect(script.headers.get("content-security-policy")).toBe(csp);
+      expect(script.headers.get("cache-control")).toBe("no-store");
+      expect(await script.text()).toBe(readFileSync(file, "utf8"));
+    }
 
     await page.getByLabel("User id").fill(`browser_${randomUUID()}`);
     await page.getByRole("button", { name: "Sign in as a dev user" }).click();

@@ -1,23 +1,26 @@
 /**
- * Fidelity tests for the local Neon server: the unmodified official client (HTTP `neon()`,
- * drizzle-orm/neon-http and WebSocket `Pool`) against a scratch PostgreSQL database.
+ * Fidelity tests for the local Neon server: the unmodified official HTTP client (`neon()` and
+ * drizzle-orm/neon-http, as the Worker uses it) against a scratch PostgreSQL database.
  */
 import { randomBytes } from "node:crypto";
 import dns from "node:dns";
 import net from "node:net";
-import { NeonDbError, neon, neonConfig, Pool } from "@neondatabase/serverless";
+import { NeonDbError, neon, neonConfig } from "@neondatabase/serverless";
 import { DrizzleQueryError, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
 import { bigint, customType, jsonb, pgTable, serial, text, timestamp } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import ws, { WebSocket as WsClient } from "ws";
 import { isLoopbackHost } from "../../scripts/local/loopback";
 import { type NeonServer, startNeonServer } from "../../scripts/local/neon-server";
+import { withDatabase } from "../../scripts/local/stores";
+import { testStoreUrls } from "../setup/store-urls";
+import { until } from "./until";
 
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+/** The server TEST_DATABASE_URL names (test/setup/store-urls.ts), in a scratch database of this file's own. */
+const ADMIN_URL = testStoreUrls().adminUrl;
 const DB_NAME = `vk_neon_fidelity_${randomBytes(4).toString("hex")}`;
-const DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/${DB_NAME}`;
+const DATABASE_URL = withDatabase(ADMIN_URL, DB_NAME);
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
@@ -96,10 +99,6 @@ beforeAll(async () => {
   await withAdmin(DATABASE_URL, (c) => c.query(SCHEMA));
   server = await startNeonServer({ log: (line) => logLines.push(line) });
   neonConfig.fetchEndpoint = server.sqlEndpoint;
-  neonConfig.wsProxy = server.wsProxy;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineConnect = false;
-  neonConfig.webSocketConstructor = ws;
 });
 
 afterAll(async () => {
@@ -243,39 +242,6 @@ describe("request counting", () => {
   });
 });
 
-describe("WebSocket mode", () => {
-  it("runs Pool queries over the WebSocket tunnel and counts the connection", async () => {
-    const pool = new Pool({ connectionString: DATABASE_URL });
-    try {
-      const { rows } = await pool.query("SELECT $1::int + 1 AS n, $2::text AS t", [41, "ws"]);
-      expect(rows).toEqual([{ n: 42, t: "ws" }]);
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        await client.query("INSERT INTO users (email) VALUES ('ws-tx@example.test')");
-        await client.query("ROLLBACK");
-      } finally {
-        client.release();
-      }
-      const { rowCount } = await pool.query("SELECT 1 FROM users WHERE email = 'ws-tx@example.test'");
-      expect(rowCount).toBe(0);
-    } finally {
-      await pool.end();
-    }
-    expect(server.counts()["WS /v2"]).toBeGreaterThanOrEqual(1);
-  });
-
-  it("refuses a tunnel to a non-loopback address", async () => {
-    const status = await new Promise<number>((settle, fail) => {
-      const socket = new WsClient(`ws://${server.wsProxy}?address=db.example.invalid:5432`);
-      socket.on("unexpected-response", (_req, res) => settle(res.statusCode ?? 0));
-      socket.on("open", () => fail(new Error("tunnel should have been refused")));
-      socket.on("error", () => {});
-    });
-    expect(status).toBe(400);
-  });
-});
-
 describe("bad input", () => {
   it("answers malformed JSON with Neon's 400 error shape", async () => {
     const { status, json } = await postSql("{not json");
@@ -396,26 +362,10 @@ describe("response shape", () => {
     ]);
   });
 
-  it("converts values to JSON when raw text output is not requested", async () => {
-    const query = `SELECT 1::int AS i, true AS b, 1.5::float8 AS f, 'NaN'::float8 AS nan, '{"x":[1]}'::jsonb AS j,
-      ARRAY[1,NULL,3] AS ints, ARRAY['a b','"q"'] AS texts, ARRAY[[true],[false]] AS nested, 5::bigint AS big`;
-    const { json } = await postSql(JSON.stringify({ query }), {
-      "Neon-Raw-Text-Output": "false",
-      "Neon-Array-Mode": "false",
-    });
-    expect(json.rows).toEqual([
-      {
-        i: 1,
-        b: true,
-        f: 1.5,
-        nan: "NaN",
-        j: { x: [1] },
-        ints: [1, null, 3],
-        texts: ["a b", '"q"'],
-        nested: [[true], [false]],
-        big: "5",
-      },
-    ]);
+  it("refuses typed JSON output (no Neon-Raw-Text-Output: true), which the client never asks for", async () => {
+    const { status, json } = await postSql('{"query":"SELECT 1 AS n"}', { "Neon-Raw-Text-Output": "false" });
+    expect(status).toBe(400);
+    expect(json.message).toMatch(/Neon-Raw-Text-Output: true/);
   });
 });
 
@@ -425,10 +375,6 @@ describe("fault modes", () => {
     const error = await rejection(sql`SELECT 1`);
     expect(error).toBeInstanceOf(NeonDbError);
     expect((error as Error).message).toMatch(/HTTP status 503/);
-    const pool = new Pool({ connectionString: DATABASE_URL });
-    pool.on("error", () => {});
-    await expect(pool.query("SELECT 1")).rejects.toThrow();
-    await pool.end().catch(() => {});
     server.setFault("none");
     await expectStillServing();
   });
@@ -444,8 +390,9 @@ describe("fault modes", () => {
       }),
     );
     expect((aborted as Error).name).toBe("TimeoutError");
-    const held = sql`SELECT 'resumed' AS state`;
-    await new Promise((settle) => setTimeout(settle, 100));
+    await until(() => server.heldRequests() === 0); // the aborted one is let go
+    const held = sql`SELECT 'resumed' AS state`.then((rows) => rows); // then() sends it (lazy query)
+    await until(() => server.heldRequests() === 1);
     server.setFault("none");
     expect(await held).toEqual([{ state: "resumed" }]);
     expect(server.counts()["POST /sql"]).toBe(2);
@@ -461,7 +408,7 @@ describe("fault modes", () => {
         body: '{"query":"SELECT 1"}',
       }),
     );
-    await new Promise((settle) => setTimeout(settle, 100));
+    await until(() => other.heldRequests() === 1);
     await other.close();
     expect(await pending).toBeInstanceOf(Error);
   });

@@ -8,14 +8,16 @@ import { Ratelimit } from "@upstash/ratelimit";
 import { errors, Redis } from "@upstash/redis/cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLoopbackHost } from "../../scripts/local/loopback";
-import { RespClient, RespError } from "../../scripts/local/resp";
+import { connectRedis, ErrorReply, type RawRedis } from "../../scripts/local/redis";
 import {
   startUpstashServer,
   stripUpstashScriptFlags,
   type UpstashServer,
 } from "../../scripts/local/upstash-server";
+import { testStoreUrls } from "../setup/store-urls";
+import { until } from "./until";
 
-const REDIS_BASE_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+const REDIS_BASE_URL = testStoreUrls().redisBaseUrl;
 const CLAIM_KEY = "__vk_test_claim__";
 const RUN_ID = `vk_upstash_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
 /** Every key this file creates starts with this, so cleanup can find them all. */
@@ -24,7 +26,7 @@ const TOKEN = randomBytes(16).toString("hex");
 
 let redisUrl: string;
 let server: UpstashServer;
-let admin: RespClient;
+let admin: RawRedis;
 
 type RedisOptions = Partial<ConstructorParameters<typeof Redis>[0]>;
 
@@ -48,7 +50,7 @@ async function claimDatabase(): Promise<string> {
     throw new Error(`TEST_REDIS_URL must be loopback, not ${base.hostname}`);
   for (let db = 1; db <= 15; db++) {
     base.pathname = `/${db}`;
-    const probe = await RespClient.connect(base.toString());
+    const probe = await connectRedis(base.toString());
     try {
       if ((await probe.call(["DBSIZE"])) !== 0) continue;
       if ((await probe.call(["SET", CLAIM_KEY, RUN_ID, "NX", "EX", 600])) === "OK") return base.toString();
@@ -68,7 +70,7 @@ async function avoidMinuteEdge(): Promise<void> {
 beforeAll(async () => {
   redisUrl = await claimDatabase();
   server = await startUpstashServer({ redisUrl, token: TOKEN });
-  admin = await RespClient.connect(redisUrl);
+  admin = await connectRedis(redisUrl);
 });
 
 afterAll(async () => {
@@ -317,8 +319,11 @@ describe("fault injection and control endpoints", () => {
     expect(await control.json()).toEqual({ mode: "hang" });
     const timedOut = client({ retry: { retries: 0 }, signal: () => AbortSignal.timeout(200) });
     await expect(timedOut.get(`${P}a`)).rejects.toThrow(/abort|timeout/i);
+    await until(() => server.heldRequests() === 0); // the aborted one is let go
     const held = redis.set(`${P}held`, "1");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => server.heldRequests() === 1);
+    const state = await fetch(`${server.url}/__local/fault`);
+    expect(await state.json()).toEqual({ mode: "hang", held: 1 });
     await fetch(`${server.url}/__local/fault`, { method: "POST", body: '{"mode":"none"}' });
     expect(await held).toBe("OK");
   });
@@ -330,7 +335,7 @@ describe("fault injection and control endpoints", () => {
       () => "answered",
       () => "dropped",
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => other.heldRequests() === 1);
     const started = Date.now();
     await other.close();
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -348,7 +353,16 @@ describe("fault injection and control endpoints", () => {
     );
     expect(victims.length).toBeGreaterThan(0);
     for (const [, id] of victims) await admin.call(["CLIENT", "KILL", "ID", id ?? ""]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // node-redis reconnects by itself: wait (without a timer) until a new connection is in the db.
+    const killed = new Set(victims.map(([, id]) => Number(id)));
+    const reconnected = async () => {
+      const now = String(await admin.call(["CLIENT", "LIST", "TYPE", "normal"]));
+      return [...now.matchAll(/^id=(\d+) .* db=(\d+) /gm)].some(
+        ([, id, inDb]) => inDb === db && Number(id) !== ownId && !killed.has(Number(id)),
+      );
+    };
+    const deadline = Date.now() + 5000;
+    while (!(await reconnected()) && Date.now() < deadline);
     expect(await redis.incr(`${P}rc`)).toBe(2);
   });
 
@@ -403,21 +417,35 @@ describe("fault injection and control endpoints", () => {
   });
 });
 
-describe("resp client", () => {
+describe("raw Redis access (scripts/local/redis.ts)", () => {
   it("keeps simple strings, bulk strings, integers, nil, errors and nested arrays apart", async () => {
     const [ok, bulk, int, nil, err, nested] = await admin.callMany([
-      ["SET", `${P}r`, "v"],
+      ["SET", `${P}r`, "OK"],
       ["GET", `${P}r`],
-      ["INCRBY", `${P}ri`, 9007199254740993n.toString()],
+      ["INCRBY", `${P}ri`, -42],
       ["GET", `${P}none`],
       ["INCR", `${P}r`],
-      ["EVAL", "return {1, {'a', {}}, redis.status_reply('S')}", 0],
+      ["EVAL", "return {1, {'a', {}}, redis.status_reply('S'), redis.error_reply('E nested')}", 0],
     ]);
     expect(ok).toBe("OK");
-    expect(bulk).toEqual(Buffer.from("v"));
-    expect(int).toBe(9007199254740993n);
+    expect(bulk).toEqual(Buffer.from("OK"));
+    expect(int).toBe(-42);
     expect(nil).toBeNull();
-    expect(err).toBeInstanceOf(RespError);
-    expect(nested).toEqual([1, [Buffer.from("a"), []], "S"]);
+    expect(err).toBeInstanceOf(ErrorReply);
+    expect((err as ErrorReply).message).toMatch(/^ERR value is not an integer/);
+    expect(Array.isArray(nested) && nested.slice(0, 3)).toEqual([1, [Buffer.from("a"), []], "S"]);
+    expect(Array.isArray(nested) && nested[3]).toBeInstanceOf(ErrorReply);
+  });
+
+  it("runs MULTI … EXEC as one chain and reports queueing errors and EXECABORT as values", async () => {
+    const done = await admin.transaction([
+      ["SET", `${P}t`, "1"],
+      ["INCR", `${P}t`],
+    ]);
+    expect(done).toEqual(["OK", "QUEUED", "QUEUED", ["OK", 2]]);
+    const aborted = await admin.transaction([["INCR", `${P}t`], ["NOSUCHCOMMAND"]]);
+    expect(aborted[2]).toBeInstanceOf(ErrorReply);
+    expect((aborted.at(-1) as ErrorReply).message).toMatch(/^EXECABORT/);
+    expect(await admin.call(["GET", `${P}t`])).toEqual(Buffer.from("2"));
   });
 });

@@ -7,7 +7,6 @@ import type { TestProject } from "vitest/node";
 import { migrateDatabase } from "../../scripts/db/migrate";
 import { startNeonServer } from "../../scripts/local/neon-server";
 import {
-  assertLoopbackUrl,
   claimRedisDatabase,
   createDatabase,
   dropDatabase,
@@ -18,12 +17,10 @@ import { startUpstashServer } from "../../scripts/local/upstash-server";
 import "../support/test-stack";
 import { startFakeProviders } from "./fake-providers";
 import { startFixtureServer } from "./fixture-server";
+import { testStoreUrls } from "./store-urls";
 
 export default async function setup(project: TestProject) {
-  const adminUrl = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
-  const redisBaseUrl = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
-  assertLoopbackUrl(adminUrl, "TEST_DATABASE_URL");
-  assertLoopbackUrl(redisBaseUrl, "TEST_REDIS_URL");
+  const { adminUrl, redisBaseUrl } = testStoreUrls();
 
   const runId = `vk_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   await createDatabase(adminUrl, runId);
@@ -51,7 +48,6 @@ export default async function setup(project: TestProject) {
       redisUrl,
       neonUrl: neon.url,
       neonSqlEndpoint: neon.sqlEndpoint,
-      neonWsProxy: neon.wsProxy,
       upstashUrl: upstash.url,
       upstashToken,
       fakeProvidersUrl: providers.url,

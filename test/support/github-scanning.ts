@@ -1,9 +1,5 @@
-/** Plays GitHub's part of secret scanning: a signing key pair, its published entry, signed reports. */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
-import { app } from "../../src/app";
 import { p1363ToDer } from "../../src/scanning/ecdsa-der";
-import { ORIGIN } from "./http";
+import { ORIGIN, workerFetch } from "./http";
 
 export const KEYS_PATH = "/github/secret-scanning-keys";
 
@@ -86,10 +82,7 @@ export async function postReport(body: string, headers: Record<string, string>):
     headers: { "Content-Type": "application/json", ...headers },
     body,
   });
-  const ctx = createExecutionContext();
-  const response = await app.fetch(request, env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return workerFetch(request);
 }
 
 /** Signs `body` with `signer` and posts it. */

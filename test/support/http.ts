@@ -1,12 +1,31 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { app } from "../../src/app";
 import { signSession } from "../../src/auth/session";
+import type { Env } from "../../src/config/env";
 
 export const ORIGIN = "https://keys.vulk.test";
 
 /** A request to the Worker under test, through its real fetch handler. */
 export function call(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(`${ORIGIN}${path}`, init);
+}
+
+/**
+ * A request through the app's fetch handler with its own execution context, waiting for everything
+ * handed to waitUntil (last-used writes, audit, refunds) — so what the test reads next is settled.
+ * `overrides` replace bindings for this request only (another ENVIRONMENT, a Queue, a broken secret);
+ * `undefined` removes one.
+ */
+export async function workerFetch(
+  request: Request,
+  overrides: { [Name in keyof Env]?: Env[Name] | undefined } = {},
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 /** A fresh user id per test, so tests never see each other's data. */

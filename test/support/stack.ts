@@ -13,7 +13,7 @@ export async function serverCounts(server: Server): Promise<Record<string, numbe
   return (await response.json()) as Record<string, number>;
 }
 
-/** Total requests (WebSocket connections included, command tallies excluded). */
+/** Total HTTP requests a local server has served (every counter but Upstash's `commands`). */
 export async function requestTotal(server: Server): Promise<number> {
   const counts = await serverCounts(server);
   return Object.entries(counts)

@@ -4,7 +4,6 @@ export interface TestStack {
   redisUrl: string;
   neonUrl: string;
   neonSqlEndpoint: string;
-  neonWsProxy: string;
   upstashUrl: string;
   upstashToken: string;
   /** Programmable stand-in for third-party endpoints (test/setup/fixture-server.ts). */

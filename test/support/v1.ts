@@ -1,9 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { app } from "../../src/app";
 import type { Permission } from "../../src/domain/permissions";
-import { asUser, ORIGIN } from "./http";
+import { asUser, ORIGIN, workerFetch } from "./http";
 import { stack } from "./stack";
 
 export interface IssuedKey {
@@ -54,10 +51,7 @@ export async function v1(key: string | null, path: string, options: CallOptions 
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
-  const ctx = createExecutionContext();
-  const response = await app.fetch(request, env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return workerFetch(request);
 }
 
 /** Sends one raw command to the run's Upstash server, as an out-of-band writer would. */

@@ -1,26 +1,13 @@
-/** The access log: every request in development, none in production (Workers Logs has them). */
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app } from "../../src/app";
-import type { Env } from "../../src/config/env";
-import { ORIGIN } from "../support/http";
-
-function captureLogs(): string[] {
-  const lines: string[] = [];
-  for (const level of ["log", "warn", "error", "info"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
-  }
-  return lines;
-}
+import { ORIGIN, workerFetch } from "../support/http";
+import { captureLogs } from "../support/logs";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 const get = (path: string, environment: "production" | "development") =>
-  app.fetch(new Request(`${ORIGIN}${path}`), { ...(env as unknown as Env), ENVIRONMENT: environment });
+  workerFetch(new Request(`${ORIGIN}${path}`), { ENVIRONMENT: environment });
 
 describe("the access log", () => {
   it("is off in production: a served request prints nothing", async () => {

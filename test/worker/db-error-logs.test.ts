@@ -8,17 +8,13 @@ import { describeDbError } from "../../src/db/errors";
 import { projectFiles } from "../../src/db/schema";
 import { createLogger } from "../../src/observability/logger";
 import { expectProblem, newUserId } from "../support/http";
+import { captureLogs } from "../support/logs";
 import { db } from "../support/stores";
 import { issueKey, setFault, v1 } from "../support/v1";
 
 let logged: string[] = [];
 beforeEach(() => {
-  logged = [];
-  for (const level of ["log", "warn", "error", "info", "debug"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      logged.push(args.map(String).join(" "));
-    });
-  }
+  logged = captureLogs();
 });
 afterEach(async () => {
   vi.restoreAllMocks();

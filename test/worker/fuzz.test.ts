@@ -1,20 +1,12 @@
-/**
- * Property-based hardening (fast-check): arbitrary credentials and bodies never produce a 5xx
- * (other than the documented 502 of an unreachable provider), always problem+json on errors, and a
- * refused write leaves nothing behind.
- */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/app";
 import { apiKeys, auditEvents, projects, providerKeys } from "../../src/db/schema";
 import { PERMISSIONS } from "../../src/domain/permissions";
 import { generateKey, KEY_PATTERN, parseKey } from "../../src/keys/token";
 import { presentedKey } from "../../src/verify/credential";
 import { decide, type KeyFacts } from "../../src/verify/decision";
-import { newUserId, ORIGIN, sessionToken } from "../support/http";
+import { newUserId, ORIGIN, sessionToken, workerFetch } from "../support/http";
 import { db } from "../support/stores";
 import { freshIp, issueKey, v1 } from "../support/v1";
 
@@ -187,14 +179,7 @@ const rawBodies = fc.oneof(
 async function send(method: string, path: string, auth: string, body: { text: string; type: string }) {
   const headers: Record<string, string> = { Authorization: auth, "CF-Connecting-IP": freshIp() };
   if (body.type) headers["Content-Type"] = body.type;
-  const ctx = createExecutionContext();
-  const response = await app.fetch(
-    new Request(`${ORIGIN}${path}`, { method, headers, body: body.text }),
-    env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
+  return workerFetch(new Request(`${ORIGIN}${path}`, { method, headers, body: body.text }));
 }
 
 const countFor = async (ownerId: string) => {

@@ -1,12 +1,9 @@
-/** What the HTTP surface says about itself: 405 with Allow, and a reference that lists only what answers. */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/app";
 import { allowedMethods } from "../../src/http/allowed-methods";
-import { asUser, call, expectProblem, newUserId } from "../support/http";
+import { asUser, call, expectProblem, newUserId, workerFetch } from "../support/http";
 import { issueKey, v1 } from "../support/v1";
 
-const development = { ...env, ENVIRONMENT: "development" };
+const inDevelopment = (url: string) => workerFetch(new Request(url), { ENVIRONMENT: "development" });
 
 describe("a wrong method on a known path", () => {
   it("allowedMethods reads the registered routes (pure)", () => {
@@ -62,11 +59,11 @@ describe("the reference lists /dev/session only where it answers", () => {
   });
 
   it("development on a loopback host: listed; on another host: not", async () => {
-    const local = await app.request("http://localhost:8787/openapi.json", {}, development);
+    const local = await inDevelopment("http://localhost:8787/openapi.json");
     expect(await paths(local)).toContain("/dev/session");
-    const localDocs = await app.request("http://localhost:8787/docs", {}, development);
+    const localDocs = await inDevelopment("http://localhost:8787/docs");
     expect(await localDocs.text()).toContain("/dev/session");
-    const remote = await app.request("https://keys.vulk.test/openapi.json", {}, development);
+    const remote = await inDevelopment("https://keys.vulk.test/openapi.json");
     expect(await paths(remote)).not.toContain("/dev/session");
   });
 });

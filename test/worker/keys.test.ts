@@ -155,6 +155,18 @@ describe("reading keys", () => {
   });
 
   it("the default page is 20 and the limit is checked", async () => {
+    const userId = newUserId();
+    const names = Array.from({ length: 23 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    for (const name of names) await createKey(userId, { name });
+    type Page = { data: CreatedKey[]; nextCursor: string | null };
+    const first = (await (await asUser(userId, "GET", "/api/keys")).json()) as Page;
+    expect(first.data).toHaveLength(20);
+    expect(first.data.map((k) => k.name)).toEqual(names.slice(3).reverse());
+    expect(first.nextCursor).not.toBeNull();
+    const rest = (await (await asUser(userId, "GET", `/api/keys?cursor=${first.nextCursor}`)).json()) as Page;
+    expect(rest.data.map((k) => k.name)).toEqual(names.slice(0, 3).reverse());
+    expect(rest.nextCursor).toBeNull();
+
     await expectProblem(await asUser(newUserId(), "GET", "/api/keys?limit=0"), 400, "invalid_request");
     await expectProblem(await asUser(newUserId(), "GET", "/api/keys?limit=101"), 400, "invalid_request");
     await expectProblem(await asUser(newUserId(), "GET", "/api/keys?cursor=nope"), 400, "invalid_request");

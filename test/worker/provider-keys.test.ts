@@ -1,13 +1,10 @@
-/** Provider keys (bring your own model): validate, seal, never expose (docs/DESIGN.md#envelope-format, #provider-keys). */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { app } from "../../src/app";
 import { auditEvents, providerKeys } from "../../src/db/schema";
 import { PROVIDERS } from "../../src/domain/providers";
 import { localhostUrl, providerRequests, resetProviderRequests } from "../support/fake-providers";
-import { asUser, expectProblem, newUserId, sessionToken } from "../support/http";
+import { asUser, expectProblem, newUserId, sessionToken, workerFetch } from "../support/http";
+import { captureLogs } from "../support/logs";
 import { db } from "../support/stores";
 
 /** Built-in providers, the header their key must arrive in, and how the fake rejects a bad key. */
@@ -42,21 +39,13 @@ async function asUserInDevelopment(userId: string, method: string, path: string,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const ctx = createExecutionContext();
-  const response = await app.fetch(request, { ...env, ENVIRONMENT: "development" }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return workerFetch(request, { ENVIRONMENT: "development" });
 }
 
 let logged: string[] = [];
 beforeEach(async () => {
   await resetProviderRequests();
-  logged = [];
-  for (const level of ["log", "warn", "error", "info", "debug"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      logged.push(args.map(String).join(" "));
-    });
-  }
+  logged = captureLogs();
 });
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,31 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/app";
 import { signSession, verifySession } from "../../src/auth/session";
-import { call, expectProblem, newUserId, ORIGIN, sessionToken } from "../support/http";
+import { call, expectProblem, newUserId, ORIGIN, sessionToken, workerFetch } from "../support/http";
+import { b64url, hmacJwt, nowSeconds, SESSION_SECRETS } from "../support/jwt";
 
 const DASHBOARD = env.DASHBOARD_ORIGIN;
-const [SECRET, SECOND_SECRET] = env.SESSION_SECRET.split(",") as [string, string];
-const now = () => Math.floor(Date.now() / 1000);
-
-const b64url = (value: unknown) =>
-  btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-async function hs256(header: unknown, claims: unknown, secret = SECRET): Promise<string> {
-  const head = `${b64url(header)}.${b64url(claims)}`;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(head)));
-  return `${head}.${btoa(String.fromCharCode(...sig))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "")}`;
-}
+const [SECRET, SECOND_SECRET] = SESSION_SECRETS;
+const now = nowSeconds;
+const hs256 = (header: unknown, claims: unknown, secret = SECRET) => hmacJwt(header, claims, secret);
 
 const claims = (extra: Record<string, unknown> = {}) => ({
   sub: newUserId(),
@@ -108,6 +90,28 @@ describe("cookie sessions and CSRF", () => {
     await expectProblem(await create({ Cookie: await cookie(userId) }), 403, "csrf_rejected");
   });
 
+  it("this origin is the request URL's, never the Host header's: a forged Host earns nothing", async () => {
+    const userId = newUserId();
+    const forged = async (origin: string, host: string) => {
+      const request = new Request(`${ORIGIN}/api/keys`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Cookie: await cookie(userId),
+          Origin: origin,
+          Host: host,
+        },
+        body: JSON.stringify({ name: "cookie", permissions: ["projects:read"] }),
+      });
+      expect(request.headers.get("Host")).toBe(host);
+      return workerFetch(request);
+    };
+    await expectProblem(await forged("https://evil.example", "evil.example"), 403, "csrf_rejected");
+    await expectProblem(await forged("http://evil.example", "evil.example"), 403, "csrf_rejected");
+    expect((await forged(ORIGIN, "evil.example")).status).toBe(201);
+    expect((await forged(DASHBOARD, "evil.example")).status).toBe(201);
+  });
+
   it("a bearer-authenticated write is not subject to the Origin check", async () => {
     const response = await create({
       ...bearer(await sessionToken(newUserId())),
@@ -144,15 +148,14 @@ describe("CORS on /api", () => {
 });
 
 describe("/dev/session", () => {
-  const signIn = (url: string, environment: string) =>
-    app.request(
-      url,
-      {
+  const signIn = (url: string, environment: string, userId = "dev-user") =>
+    workerFetch(
+      new Request(url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ userId: "dev-user" }),
-      },
-      { ...env, ENVIRONMENT: environment },
+        body: JSON.stringify({ userId }),
+      }),
+      { ENVIRONMENT: environment },
     );
 
   it("does not exist in the production configuration", async () => {
@@ -174,5 +177,17 @@ describe("/dev/session", () => {
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Lax/);
     expect(setCookie).toMatch(/Secure/);
+  });
+
+  it("signs only a user id a session may carry (the rule verifySession applies to sub)", async () => {
+    const local = "http://localhost:8787/dev/session";
+    for (const userId of ["", "   ", "u".repeat(257), "a\u0000b", "a\nb", "a\u0085b", "a\ud800"]) {
+      await expectProblem(await signIn(local, "development", userId), 400, "invalid_request");
+    }
+    const wide = "😀".repeat(256);
+    const response = await signIn(local, "development", wide);
+    expect(response.status).toBe(200);
+    const { token } = (await response.json()) as { token: string };
+    expect(await verifySession(token, [SECRET])).toMatchObject({ ok: true, userId: wide });
   });
 });

@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiKeys } from "../../src/db/schema";
 import { keyHashIndexKey, markerKey } from "../../src/keys/keyspace";
 import { generateKey, hashKey } from "../../src/keys/token";
-import { BlockCache, limiterCache } from "../../src/limits/sliding-window";
 import { FAILED_AUTH_LIMIT } from "../../src/verify/failed-auth";
 import { asUser, expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
@@ -231,24 +230,5 @@ describe("the key-hash index", () => {
     expect(again.ok).toBe(true);
     expect(await upstashCommand("GET", keyHashIndexKey(hash))).toBe(key.id);
     expect((await v1(key.key, "/v1/key", { ip })).status).toBe(200);
-  });
-});
-
-describe("the limiter's block cache", () => {
-  it("is bounded in entries and drops entries whose block has ended", () => {
-    const cache = new BlockCache(1_000);
-    const now = Date.now();
-    for (let i = 0; i < 30_000; i++) cache.set(`vk:rl:auth-failed:client-${i}`, now + 60_000);
-    expect(cache.size).toBe(1_000);
-    expect(cache.has("vk:rl:auth-failed:client-29999")).toBe(true);
-    expect(cache.has("vk:rl:auth-failed:client-0")).toBe(false);
-    advance(61_000);
-    cache.set("vk:rl:key:one-more", Date.now() + 60_000);
-    expect([...cache.keys()]).toEqual(["vk:rl:key:one-more"]);
-  });
-
-  it("the shared cache every limiter uses is such a bounded cache", () => {
-    expect(limiterCache).toBeInstanceOf(BlockCache);
-    expect(limiterCache.maxEntries).toBeLessThanOrEqual(10_000);
   });
 });

@@ -1,14 +1,10 @@
-/** Projects, files, deployments and export through /v1 (docs/DESIGN.md#public-api-resources). */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/app";
 import { deployments } from "../../src/db/schema";
 import { PERMISSIONS } from "../../src/domain/permissions";
 import { PROJECT_LIMITS } from "../../src/projects/rules";
-import { expectProblem, newUserId } from "../support/http";
+import { expectProblem, newUserId, workerFetch } from "../support/http";
 import { db } from "../support/stores";
 import { issueKey, v1 } from "../support/v1";
 
@@ -242,9 +238,7 @@ describe("deployments on DEPLOY_QUEUE", () => {
       method: "POST",
       headers: { Authorization: `Bearer ${key}`, "CF-Connecting-IP": "2001:db8:dead:beef::1" },
     });
-    const ctx = createExecutionContext();
-    const response = await app.fetch(request, { ...env, DEPLOY_QUEUE: queue }, ctx);
-    await waitOnExecutionContext(ctx);
+    const response = await workerFetch(request, { DEPLOY_QUEUE: queue });
     return { response, project, ownerId, key };
   }
 
