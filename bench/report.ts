@@ -3,6 +3,7 @@ import type { OpsFigure } from "./cpu";
 import type { MeasuredRun } from "./e2e";
 import type { LimiterResult } from "./limiter";
 import type { RoundTripSummary, UnknownKeysFigure } from "./round-trips";
+import type { ScanFigure } from "./scan";
 import { fmt } from "./stats";
 
 export interface LoadComparison {
@@ -42,6 +43,7 @@ export interface BenchResults {
   unknownKeys: UnknownKeysFigure[];
   hotPath: OpsFigure[];
   envelope: { plaintextLength: number; envelopeLength: number; figures: OpsFigure[] };
+  scan: ScanFigure;
   load: LoadComparison;
   limiter: LimiterResult[];
 }
@@ -238,6 +240,16 @@ export function renderMarkdown(r: BenchResults): string {
       ]),
     ),
   );
+  parts.push(
+    `**6. Deploy-check scan** (src/scanning/source-scan.ts as a pure call; ${r.scan.files} files, ${r.scan.projectBytes} bytes of code, prose and JSON with planted secrets; median of ${r.scan.rounds} rounds)`,
+  );
+  parts.push(
+    table(
+      ["MB/s", "findings", "vk_sk_ candidates"],
+      [[fmt(r.scan.megabytesPerSecond), String(r.scan.findings), String(r.scan.vulkCandidates)]],
+    ),
+  );
+
   return parts.join("\n\n");
 }
 

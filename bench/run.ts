@@ -24,6 +24,7 @@ import { compareLoad } from "./e2e";
 import { limiterAccuracy } from "./limiter";
 import { type BenchResults, renderMarkdown, replaceDocsBlock } from "./report";
 import { measureRoundTrips, unknownKeysAtScale } from "./round-trips";
+import { scanSpeed } from "./scan";
 
 const RESULTS_FILE = "bench/results.json";
 const DOCS_FILE = "docs/PERFORMANCE.md";
@@ -110,6 +111,9 @@ async function main(): Promise<void> {
   const hot = await hotPath();
   say("provider-key envelope seal/open …");
   const env = await envelope();
+  say("deploy-check scan speed (10 MB project) …");
+  const scan = scanSpeed();
+  say(`scan: ${scan.megabytesPerSecond} MB/s`);
 
   const runId = `vk_bench_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   const stores = await chooseStores(runId);
@@ -180,6 +184,7 @@ async function main(): Promise<void> {
       unknownKeys,
       hotPath: hot,
       envelope: env,
+      scan,
       load,
       limiter,
     };

@@ -16,6 +16,7 @@ import { registerScanningRoutes } from "./routes/scanning";
 import { registerSettingsPage } from "./routes/settings-page";
 import { registerV1Deployments } from "./routes/v1/deployments";
 import { registerV1Key } from "./routes/v1/key";
+import { registerV1Leaks } from "./routes/v1/leaks";
 import { registerV1Projects } from "./routes/v1/projects";
 import { v1Surface } from "./verify/middleware";
 
@@ -39,6 +40,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerV1Key(app);
   registerV1Projects(app);
   registerV1Deployments(app);
+  registerV1Leaks(app);
 
   app.notFound(notFoundHandler(() => app.routes));
   app.onError(onError);

@@ -2,6 +2,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { app } from "./app";
 import type { Env } from "./config/env";
 import { ApiError, problemResponse } from "./http/errors";
+import { announceExpiringKeys } from "./keys/expiring";
 import { type IndexRebuildProgress, rebuildIndexBatch } from "./keys/index-rebuild";
 import { type RollupProgress, rollUpUsage } from "./keys/usage-rollup";
 import { type RewrapProgress, rewrapBatch } from "./providers/rewrap";
@@ -35,11 +36,18 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     return "ratelimit" in result ? result : verifyRefusal(result.code, result.detail);
   }
 
-  /** Cron Trigger: one bounded batch each of master-key rotation, the key-hash index rebuild and the usage roll-up. */
+  /**
+   * Cron Trigger: one bounded batch each of master-key rotation, the key-hash index rebuild, the
+   * usage roll-up and the `key.expiring` notices.
+   */
   override async scheduled(): Promise<void> {
     await this.rewrapProviderKeys();
     await this.rebuildKeyIndex();
     await this.rollUpUsage();
+    await this.call("announceExpiringKeys", async (ctx) => ({
+      ok: true as const,
+      ...(await announceExpiringKeys(ctx.stores.db, this.env.EVENTS_QUEUE, ctx.logger)),
+    }));
   }
 
   /** One run of the usage roll-up on demand (the Cron Trigger runs one per run). */

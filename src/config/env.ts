@@ -21,6 +21,8 @@ export interface Env {
   /** Local only: point the Neon client at the local protocol server. */
   NEON_FETCH_ENDPOINT?: string;
   DEPLOY_QUEUE?: Queue;
+  /** Optional: owner events (docs/DESIGN.md#owner-events) are sent there. */
+  EVENTS_QUEUE?: Queue;
 }
 
 export interface MasterKey {

@@ -21,6 +21,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   provider_rejected_key: { status: 422, title: "Provider rejected the key" },
+  secrets_in_files: { status: 422, title: "Secrets in files" },
   rate_limited: { status: 429, title: "Rate limit exceeded" },
   internal_error: { status: 500, title: "Internal error" },
   provider_unreachable: { status: 502, title: "Provider unreachable" },

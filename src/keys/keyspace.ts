@@ -41,6 +41,8 @@ export const LIMITER_PREFIX = {
   account: "vk:rl:acct",
   /** Identifier: the client bucket (IPv4 address or IPv6 /64). */
   failedAuth: "vk:rl:auth-failed",
+  /** Identifier: the client bucket, as for failed authentication (`POST /v1/leaks`). */
+  leakReport: "vk:rl:leak-report",
   /** Identifier: the signed-in user id. */
   userWrites: (limit: string) => `vk:rl:user:${limit}`,
 } as const;

@@ -49,3 +49,9 @@ export interface LeakKill {
   /** Where it leaked, for the audit trail (never the secret). */
   metadata: Record<string, unknown>;
 }
+
+/** Whether the secret with this hash still opens its key: a live key's current secret, or a previous one in its grace. */
+export function isLiveSecret(hash: string, matches: readonly LeakMatch[]): boolean {
+  const kind = leakVerdict(hash, matches).kind;
+  return kind === "revoke" || kind === "expire_previous";
+}

@@ -292,12 +292,17 @@ export async function findLeakMatches(db: Database, hashes: readonly string[]): 
 
 interface KilledRow extends Record<string, unknown> {
   id: string;
+  owner_id: string;
+  start: string;
   version: number;
   revoked: boolean;
   hash: string;
   previous_hash: string | null;
   previous_expires_at: string | null;
 }
+
+/** A key a leak report changed: its state for the marker protocol, and who to tell. */
+export type KilledKey = KeyState & { ownerId: string; start: string };
 
 /**
  * Revokes keys and ends grace periods in one transaction, each with its audit event. A row changed
@@ -307,7 +312,7 @@ export async function killLeakedSecrets(
   db: Database,
   kills: readonly LeakKill[],
   actor: Actor,
-): Promise<KeyState[]> {
+): Promise<KilledKey[]> {
   const [first, ...rest] = kills.map((kill) => db.execute<KilledRow>(killStatement(kill, actor)));
   if (!first) return [];
   const results = await db.batch([first, ...rest]);
@@ -315,6 +320,8 @@ export async function killLeakedSecrets(
     .flatMap((result) => result.rows)
     .map((row) => ({
       id: row.id,
+      ownerId: row.owner_id,
+      start: row.start,
       version: Number(row.version),
       revoked: row.revoked,
       hash: row.hash,
@@ -333,10 +340,10 @@ function killStatement(kill: LeakKill, actor: Actor) {
           where id = ${kill.keyId}::uuid and revoked_at is null`
       : sql`update api_keys set previous_expires_at = now() - interval '1 minute', version = version + 1, updated_at = now()
           where id = ${kill.keyId}::uuid and previous_hash = ${kill.hash} and previous_expires_at > now() and revoked_at is null`;
-  return sql`with u as (${change} returning id, owner_id, version, revoked_at is not null as revoked,
+  return sql`with u as (${change} returning id, owner_id, start, version, revoked_at is not null as revoked,
       hash, previous_hash, previous_expires_at),
     a as (${auditFrom(sql`u`, "key.leaked", actor, sql`u.id`, sql`u.owner_id`, metadata)})
-    select id, version, revoked, hash, previous_hash, previous_expires_at from u`;
+    select id, owner_id, start, version, revoked, hash, previous_hash, previous_expires_at from u`;
 }
 
 /** A key row as the marker protocol describes it. */

@@ -1,5 +1,6 @@
 /** Projects, their files and deployments, always scoped to the owner of the calling key. */
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { type Actor, type AuditAction, auditFrom } from "../audit/events";
 import type { Database } from "../db/client";
 import { type DeploymentRow, deployments, type ProjectRow, projectFiles, projects } from "../db/schema";
 import { afterCursor } from "../db/sql";
@@ -145,16 +146,30 @@ export async function putFile(
   return project ? "too_large" : "not_found";
 }
 
+/** An audit event written by the same statement as the deployment (say, secrets acknowledged). */
+export interface DeploymentAudit {
+  action: AuditAction;
+  actor: Actor;
+  metadata: Record<string, unknown>;
+}
+
 export async function createDeployment(
   db: Database,
   ownerId: string,
   projectId: string,
   url: string,
+  audit?: DeploymentAudit,
 ): Promise<DeploymentRow | undefined> {
   const id = crypto.randomUUID();
+  const insert = sql`insert into deployments (id, project_id, owner_id, url)
+      select ${id}::uuid, id, owner_id, ${url} from projects where id = ${projectId}::uuid and owner_id = ${ownerId}`;
   const [, [row]] = await db.batch([
-    db.execute(sql`insert into deployments (id, project_id, owner_id, url)
-      select ${id}::uuid, id, owner_id, ${url} from projects where id = ${projectId}::uuid and owner_id = ${ownerId}`),
+    db.execute(
+      audit
+        ? sql`with d as (${insert} returning id, owner_id)
+            ${auditFrom(sql`d`, audit.action, audit.actor, sql`d.id`, sql`d.owner_id`, audit.metadata)}`
+        : insert,
+    ),
     db.select().from(deployments).where(eq(deployments.id, id)),
   ]);
   return row;

@@ -85,7 +85,7 @@ export function registerScanningRoutes(app: OpenAPIHono<AppEnv>): void {
     }
     const report = parseReport(body);
     const { db, redis } = c.get("stores");
-    const feedback = await handleLeakReport(report, { db, redis, logger });
+    const feedback = await handleLeakReport(report, { db, redis, logger, events: c.env.EVENTS_QUEUE });
     // Nothing was revoked; GitHub re-delivers a report that got a 5xx.
     if (feedback === "unavailable") throw new ApiError("service_unavailable", "Try again later.");
     return c.json(feedback, 200);

@@ -4,21 +4,41 @@
  * the marker protocol (docs/DESIGN.md#marker-protocol).
  */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { systemActor } from "../audit/events";
+import { type Actor, systemActor } from "../audit/events";
 import type { Database } from "../db/client";
+import { leakRevokedEvent } from "../events/owner-events";
+import { publishEvents } from "../events/publish";
 import { deadKeyMarker, type LeakVerdict, leakVerdict } from "../keys/leaks";
 import { changeKeys, effectsOf } from "../keys/marker";
 import { findLeakMatches, killLeakedSecrets } from "../keys/repository";
 import { hashKey, parseKey } from "../keys/token";
 import type { Logger } from "../observability/logger";
-import { type CheckedToken, type Feedback, feedbackLabel, type LeakReport, planKills } from "./report";
+import {
+  type CheckedToken,
+  type Feedback,
+  feedbackLabel,
+  type LeakReport,
+  planKills,
+  type Reporter,
+} from "./report";
 
 export const SCANNING_ACTOR = systemActor("github-secret-scanning");
+/** The public leak report (`POST /v1/leaks`): anyone may hand in a key they found. */
+export const PUBLIC_REPORT_ACTOR = systemActor("leak-report");
+
+/** Who is reporting: GitHub's secret scanning (the default) or anyone through `POST /v1/leaks`. */
+export interface ReportSource {
+  reporter: Reporter;
+  actor: Actor;
+}
+const GITHUB: ReportSource = { reporter: "github", actor: SCANNING_ACTOR };
 
 export interface ReportStores {
   db: Database;
   redis: Redis;
   logger: Logger;
+  /** `EVENTS_QUEUE`, when bound: one `key.leak_revoked` per key changed. */
+  events?: Queue | undefined;
 }
 
 /**
@@ -27,19 +47,20 @@ export interface ReportStores {
  */
 export async function handleLeakReport(
   report: LeakReport,
-  { db, redis, logger }: ReportStores,
+  { db, redis, logger, events }: ReportStores,
+  source: ReportSource = GITHUB,
 ): Promise<Feedback | "unavailable"> {
   const tokens = await Promise.all(report.map(checkToken));
   const plausible = [...new Set(tokens.filter((t) => t.plausible).map((t) => t.hash))];
   const matches = await findLeakMatches(db, plausible);
   const verdicts = new Map<string, LeakVerdict>(plausible.map((hash) => [hash, leakVerdict(hash, matches)]));
 
-  const kills = planKills(verdicts, tokens);
+  const kills = planKills(verdicts, tokens, source.reporter);
   const outcome = await changeKeys(
     redis,
     logger,
     [...new Set(kills.map((kill) => kill.keyId))],
-    () => killLeakedSecrets(db, kills, SCANNING_ACTOR),
+    () => killLeakedSecrets(db, kills, source.actor),
     (killed) => {
       const effects = effectsOf(killed, Date.now());
       // Re-writing the marker of a key that is already dead heals a marker write lost earlier.
@@ -51,8 +72,16 @@ export async function handleLeakReport(
     },
   );
   if (!outcome.ok) return "unavailable";
+  // The audit row of each event is the key.leaked row written with the change.
+  const now = new Date();
+  await publishEvents(
+    events,
+    outcome.value.map((key) => leakRevokedEvent(key, source.reporter, now)),
+    logger,
+  );
 
   logger.log("info", "leak_report", {
+    reporter: source.reporter,
     tokens: tokens.length,
     lookedUp: plausible.length,
     revokedKeyIds: kills.filter((k) => k.kind === "revoke").map((k) => k.keyId),

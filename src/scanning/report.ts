@@ -59,9 +59,13 @@ export function feedbackLabel(verdict: LeakVerdict | undefined): FeedbackLabel {
  * The writes a report calls for: one per key, a revocation winning over ending the grace period of
  * the same key's previous secret (a key is changed at most once per report).
  */
+/** Who reported the leak, as the audit trail names it. */
+export type Reporter = "github" | "public";
+
 export function planKills(
   verdicts: ReadonlyMap<string, LeakVerdict>,
   tokens: readonly CheckedToken[],
+  reporter: Reporter = "github",
 ): LeakKill[] {
   const byKey = new Map<string, LeakKill>();
   for (const token of tokens) {
@@ -73,7 +77,7 @@ export function planKills(
       kind: verdict.kind,
       keyId: verdict.key.id,
       hash: token.hash,
-      metadata: auditMetadata(token.report),
+      metadata: auditMetadata(reporter, token.report),
     });
   }
   return [...byKey.values()];
@@ -82,6 +86,9 @@ export function planKills(
 const clip = (value: string | null | undefined) =>
   value === null || value === undefined ? null : clipText(value, MAX_METADATA_CHARS);
 
-function auditMetadata({ type, url, source }: CheckedToken["report"]): Record<string, unknown> {
-  return { reporter: "github", tokenType: clip(type), url: clip(url), source: clip(source) };
+function auditMetadata(
+  reporter: Reporter,
+  { type, url, source }: CheckedToken["report"],
+): Record<string, unknown> {
+  return { reporter, tokenType: clip(type), url: clip(url), source: clip(source) };
 }

@@ -131,7 +131,7 @@ describe("file paths", () => {
     const project = await newProject(key);
     const created = await putFile(key, project.id, "src/lib/util.ts", "a");
     expect(created.status).toBe(201);
-    expect(await created.json()).toEqual({ path: "src/lib/util.ts", size: 1 });
+    expect(await created.json()).toEqual({ path: "src/lib/util.ts", size: 1, warnings: [] });
     expect((await putFile(key, project.id, "src/lib/util.ts", "bb")).status).toBe(200);
     const read = (await (await v1(key, `/v1/projects/${project.id}`)).json()) as Project;
     expect(read.files).toEqual({ "src/lib/util.ts": "bb" });

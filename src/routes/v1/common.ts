@@ -6,6 +6,7 @@ import { ApiError } from "../../http/errors";
 import { BODY_LIMITS, jsonBodyRules } from "../../http/middleware";
 import { UUID } from "../../http/pagination";
 import { problemResponses } from "../../http/schemas";
+import { SECRET_KINDS } from "../../scanning/source-scan";
 import { requireKey } from "../../verify/middleware";
 
 /** The key check first (401 → 429 → 403), then the body rules (415/413), then validation. */
@@ -52,3 +53,11 @@ export function refuseScopedCreate(c: Context<AppEnv>): void {
 
 export const scopeOf = (c: Context<AppEnv>) => c.get("apiKey").projects;
 export const ownerOf = (c: Context<AppEnv>) => c.get("apiKey").ownerId;
+
+/** Where a secret is in a project's files — never the secret (docs/DESIGN.md#secrets-in-files). */
+export const SecretFindingSchema = z
+  .object({ path: z.string(), line: z.number().int(), kind: z.enum(SECRET_KINDS) })
+  .openapi("SecretFinding");
+export const WarningsSchema = z.array(SecretFindingSchema).openapi({
+  description: "Secrets found in the files written: a deployment of them would be refused",
+});

@@ -7,6 +7,7 @@ import { json } from "../../http/schemas";
 import { createProject, findProject, listProjects, putFile, updateProject } from "../../projects/repository";
 import { filesProblem, isUnholdableName, PROJECT_LIMITS, pathProblem, utf8Bytes } from "../../projects/rules";
 import { zipFiles } from "../../projects/zip";
+import { findFileSecrets, warningsOf } from "../../scanning/file-secrets";
 import {
   keyCheck,
   keyCheckThenBody,
@@ -17,6 +18,7 @@ import {
   scopeOf,
   v1Problems,
   v1Route,
+  WarningsSchema,
 } from "./common";
 
 const Name = z.string().trim().min(1).max(100);
@@ -60,6 +62,12 @@ const UpdateProjectSchema = z
   .refine((v) => Object.keys(v).length > 0, "name at least one of name, description")
   .openapi("UpdateProject");
 const PutFileSchema = z.object({ content: z.string() }).strict().openapi("PutFile");
+const CreatedProjectSchema = ProjectWithFilesSchema.extend({ warnings: WarningsSchema }).openapi(
+  "CreatedProject",
+);
+const WrittenFileSchema = z
+  .object({ path: z.string(), size: z.number(), warnings: WarningsSchema })
+  .openapi("WrittenFile");
 const FileParams = ProjectIdParam.extend({
   path: z.string().openapi({
     param: { name: "path", in: "path" },
@@ -101,7 +109,10 @@ const routes = {
     middleware: keyCheckThenBody("projects:write"),
     request: { body: { required: true, content: json(CreateProjectSchema) } },
     responses: {
-      201: { description: "Created", content: json(ProjectWithFilesSchema) },
+      201: {
+        description: "Created, with warnings about secrets in the files",
+        content: json(CreatedProjectSchema),
+      },
       ...v1Problems(400, 409, 413, 415),
     },
   }),
@@ -127,8 +138,8 @@ const routes = {
     middleware: keyCheckThenBody("projects:write"),
     request: { params: FileParams, body: { required: true, content: json(PutFileSchema) } },
     responses: {
-      200: { description: "Replaced", content: json(z.object({ path: z.string(), size: z.number() })) },
-      201: { description: "Created", content: json(z.object({ path: z.string(), size: z.number() })) },
+      200: { description: "Replaced", content: json(WrittenFileSchema) },
+      201: { description: "Created", content: json(WrittenFileSchema) },
       ...v1Problems(400, 404, 413, 415),
     },
   }),
@@ -201,7 +212,8 @@ export function registerV1Projects(app: OpenAPIHono<AppEnv>): void {
         `An owner has at most ${PROJECT_LIMITS.projectsPerOwner} projects.`,
       );
     }
-    return c.json({ ...toProject(created.project), files: filesObject(created.files) }, 201);
+    const warnings = warningsOf(await findFileSecrets(c.get("stores").db, created.files));
+    return c.json({ ...toProject(created.project), files: filesObject(created.files), warnings }, 201);
   });
 
   app.openapi(routes.update, async (c) => {
@@ -226,7 +238,11 @@ export function registerV1Projects(app: OpenAPIHono<AppEnv>): void {
         `A project holds at most ${PROJECT_LIMITS.files} files and ${PROJECT_LIMITS.projectBytes} bytes.`,
       );
     }
-    return c.json({ path: params.path, size: utf8Bytes(content) }, result === "created" ? 201 : 200);
+    const warnings = warningsOf(await findFileSecrets(c.get("stores").db, [{ path: params.path, content }]));
+    return c.json(
+      { path: params.path, size: utf8Bytes(content), warnings },
+      result === "created" ? 201 : 200,
+    );
   });
 
   app.openapi(routes.export, async (c) => {
