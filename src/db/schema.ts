@@ -63,6 +63,10 @@ export const apiKeys = pgTable(
     index("api_keys_owner_active_idx")
       .on(t.ownerId, t.createdAt.desc(), t.id.desc())
       .where(sql`${t.revokedAt} is null`),
+    // Keys about to expire, for the Cron Trigger's key.expiring notices.
+    index("api_keys_expiring_idx")
+      .on(t.expiresAt)
+      .where(sql`${t.revokedAt} is null and ${t.expiresAt} is not null`),
   ],
 );
 
@@ -139,7 +143,11 @@ export const auditEvents = pgTable(
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamptz("created_at").notNull().defaultNow(),
   },
-  (t) => [index("audit_events_owner_idx").on(t.ownerId, t.createdAt.desc(), t.id.desc())],
+  (t) => [
+    index("audit_events_owner_idx").on(t.ownerId, t.createdAt.desc(), t.id.desc()),
+    // The Cron Trigger's "announced already?" check for key.expiring (src/keys/expiring.ts).
+    index("audit_events_key_expiring_idx").on(t.targetId).where(sql`${t.action} = 'key.expiring'`),
+  ],
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

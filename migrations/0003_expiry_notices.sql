@@ -1,0 +1,2 @@
+CREATE INDEX "api_keys_expiring_idx" ON "api_keys" USING btree ("expires_at") WHERE "api_keys"."revoked_at" is null and "api_keys"."expires_at" is not null;--> statement-breakpoint
+CREATE INDEX "audit_events_key_expiring_idx" ON "audit_events" USING btree ("target_id") WHERE "audit_events"."action" = 'key.expiring';
