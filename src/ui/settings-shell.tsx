@@ -104,6 +104,24 @@ function ProviderKeysSection() {
   );
 }
 
+/** The owner's recent security events from the audit trail, as sentences (filled in by the script). */
+function ActivitySection() {
+  return (
+    <section id="activity" class="panel" aria-labelledby="activity-title">
+      <h2 id="activity-title">Activity</h2>
+      <p class="muted">
+        Recent security events on your keys and deployments, newest first: leaks, secrets found in files,
+        expiry notices and changes to your keys.
+      </p>
+      <p id="activity-status" class="status" role="status" />
+      <ol id="activity-list" class="activity" />
+      <p id="activity-empty" class="empty" hidden>
+        Nothing yet.
+      </p>
+    </section>
+  );
+}
+
 /**
  * One dialog creates a key and edits one: the script sets its title and submit button for the mode
  * (an edit sends only the fields that changed). After a create, the "shown once" panel replaces the form.
@@ -278,6 +296,7 @@ export function SettingsShell({ signedIn, devSignIn, dashboardOrigin }: ShellPro
           <div id="signed-in" hidden={!signedIn}>
             <ApiKeysSection />
             <ProviderKeysSection />
+            <ActivitySection />
           </div>
         </main>
         <KeyDialog />

@@ -98,6 +98,13 @@ table.usage-table { border-collapse: collapse; margin-top: .5rem; font-size: .9r
 .badge.warn { background: #fef3c7; color: var(--warn); }
 .badge.danger { background: #fee2e2; color: var(--danger); }
 
+.activity { list-style: none; margin: .5rem 0 0; padding: 0; }
+.activity-item { display: flex; flex-wrap: wrap; gap: .15rem 1rem; justify-content: space-between; padding: .55rem 0; border-top: 1px solid var(--line); }
+.activity-item:first-child { border-top: none; }
+.activity-text { overflow-wrap: anywhere; }
+.activity-item[data-action="key.leaked"] .activity-text, .activity-item[data-action="deploy.secrets_blocked"] .activity-text { color: var(--danger); }
+.activity-when { font-size: .9rem; white-space: nowrap; }
+
 dialog {
   border: none; border-radius: 12px; padding: 1.5rem; color: var(--fg);
   width: min(32rem, calc(100vw - 2rem)); box-shadow: 0 20px 50px rgb(0 0 0 / 25%);
