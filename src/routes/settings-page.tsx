@@ -5,6 +5,7 @@ import { html } from "hono/html";
 import { verifySession } from "../auth/session";
 import { SESSION_COOKIE } from "../auth/session-middleware";
 import type { AppEnv } from "../http/app-env";
+import ACTIVITY_SCRIPT from "../ui/client/activity.js";
 import DOM_SCRIPT from "../ui/client/dom.js";
 import FORMS_SCRIPT from "../ui/client/forms.js";
 import PROVIDERS_SCRIPT from "../ui/client/providers.js";
@@ -21,6 +22,7 @@ import { devSignInAllowed } from "./dev-session";
 const SCRIPTS: Record<string, string> = {
   [SETTINGS_ASSETS.script]: SETTINGS_SCRIPT,
   "/settings/api-keys/dom.js": DOM_SCRIPT,
+  "/settings/api-keys/activity.js": ACTIVITY_SCRIPT,
   "/settings/api-keys/forms.js": FORMS_SCRIPT,
   "/settings/api-keys/providers.js": PROVIDERS_SCRIPT,
   "/settings/api-keys/usage-chart.js": USAGE_CHART_SCRIPT,

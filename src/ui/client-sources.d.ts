@@ -13,6 +13,10 @@ declare module "*/ui/client/dom.js" {
   const source: string;
   export default source;
 }
+declare module "*/ui/client/activity.js" {
+  const source: string;
+  export default source;
+}
 declare module "*/ui/client/forms.js" {
   const source: string;
   export default source;

@@ -18,6 +18,7 @@ const SCREENSHOT = "docs/settings-page.png";
 /** The page's scripts: the entry, and the modules it imports from beside it. */
 const CLIENT_SOURCES = {
   "/settings/api-keys/app.js": "src/ui/client/settings.js",
+  "/settings/api-keys/activity.js": "src/ui/client/activity.js",
   "/settings/api-keys/dom.js": "src/ui/client/dom.js",
   "/settings/api-keys/forms.js": "src/ui/client/forms.js",
   "/settings/api-keys/providers.js": "src/ui/client/providers.js",
