@@ -4,67 +4,31 @@
  * a disable and a public leak report, then reads them back on the page. Page state is read only through
  * auto-waiting reads (`eventually`, a locator's `waitFor`).
  */
-import { randomUUID } from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, type PageComplaints, recordComplaints } from "./chromium";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PageComplaints } from "./chromium";
 import { eventually } from "./eventually";
-import { type LocalApp, startLocalApp } from "./local-app";
+import { openSignedInPage, type SignedInPage } from "./signed-in";
 import "../support/test-stack";
 
-let app: LocalApp;
-let browser: Browser;
-let context: BrowserContext;
+let signedIn: SignedInPage;
 let page: Page;
 let complaints: PageComplaints;
+const _asPageUser: SignedInPage["asPageUser"] = (...args) => signedIn.asPageUser(...args);
+const createKey: SignedInPage["createKey"] = (...args) => signedIn.createKey(...args);
+const callV1: SignedInPage["callV1"] = (...args) => signedIn.callV1(...args);
 /** The full key that leaks: it must never appear on the page. */
 let leakedKey = "";
-
-/** The management API as this browser's user (its session cookie as a Bearer token). */
-async function asPageUser(method: string, path: string, body?: unknown): Promise<Response> {
-  const session = (await context.cookies()).find((cookie) => cookie.name === "vulk_session");
-  return fetch(`${app.origin}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${session?.value}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-async function createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }> {
-  const response = await asPageUser("POST", "/api/keys", body);
-  expect(response.status).toBe(201);
-  return (await response.json()) as { id: string; key: string };
-}
-
-function callV1(key: string | null, method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = {};
-  if (key) headers.Authorization = `Bearer ${key}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  return fetch(`${app.origin}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
 
 const activity = () => page.locator("#activity-list .activity-text").allTextContents();
 
 beforeAll(async () => {
-  app = await startLocalApp(inject("stack"));
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: "UTC" });
-  complaints = await recordComplaints(context);
-  page = await context.newPage();
-
-  await page.goto(`${app.origin}/settings/api-keys`);
-  await page.getByLabel("User id").fill(`browser_${randomUUID()}`);
-  await page.getByRole("button", { name: "Sign in as a dev user" }).click();
-  await page.getByText("No API keys yet.").waitFor();
+  signedIn = await openSignedInPage();
+  ({ page, complaints } = signedIn);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
+  await signedIn?.close();
 });
 
 describe("the Activity list in Settings > API Keys", () => {

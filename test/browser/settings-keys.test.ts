@@ -5,23 +5,23 @@
  * steps build on each other. What the page shows is read only through auto-waiting reads (`eventually`,
  * a locator's `waitFor`); what was stored is asked from the API with the browser's session.
  */
-import { randomUUID } from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, type PageComplaints, recordComplaints } from "./chromium";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PageComplaints } from "./chromium";
 import { eventually } from "./eventually";
-import { type LocalApp, startLocalApp } from "./local-app";
+import { openSignedInPage, type SignedInPage } from "./signed-in";
 import "../support/test-stack";
 
 /** Written only on request: `UPDATE_SCREENSHOT=1` (the picture differs every run). */
 const SCREENSHOT = "docs/settings-api-keys.png";
 const DAY_MS = 86_400_000;
 
-let app: LocalApp;
-let browser: Browser;
-let context: BrowserContext;
+let signedIn: SignedInPage;
 let page: Page;
 let complaints: PageComplaints;
+const asPageUser: SignedInPage["asPageUser"] = (...args) => signedIn.asPageUser(...args);
+const createKey: SignedInPage["createKey"] = (...args) => signedIn.createKey(...args);
+const callV1: SignedInPage["callV1"] = (...args) => signedIn.callV1(...args);
 /** Project name → id, created for this user before the page is used. */
 const projects = new Map<string, string>();
 /** The full key whose usage is read (and, for the screenshot, added to). */
@@ -37,36 +37,12 @@ interface StoredKey {
   expiresAt: string | null;
 }
 
-/** The management API as this browser's user (its session cookie as a Bearer token). */
-async function asPageUser(method: string, path: string, body?: unknown): Promise<Response> {
-  const session = (await context.cookies()).find((cookie) => cookie.name === "vulk_session");
-  return fetch(`${app.origin}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${session?.value}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
 async function storedKey(name: string): Promise<StoredKey> {
   const response = await asPageUser("GET", "/api/keys?limit=100");
   expect(response.status).toBe(200);
   const key = ((await response.json()) as { data: StoredKey[] }).data.find((k) => k.name === name);
   if (!key) throw new Error(`no key named ${name}`);
   return key;
-}
-
-async function createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }> {
-  const response = await asPageUser("POST", "/api/keys", body);
-  expect(response.status).toBe(201);
-  return (await response.json()) as { id: string; key: string };
-}
-
-function callV1(key: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${app.origin}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
 }
 
 /** The page's row of a key (not its usage panel, which names the key too). */
@@ -77,16 +53,8 @@ const badges = (name: string) => keyRow(name).locator(".badge").allTextContents(
 const localInput = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 
 beforeAll(async () => {
-  app = await startLocalApp(inject("stack"));
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: "UTC" });
-  complaints = await recordComplaints(context);
-  page = await context.newPage();
-
-  await page.goto(`${app.origin}/settings/api-keys`);
-  await page.getByLabel("User id").fill(`browser_${randomUUID()}`);
-  await page.getByRole("button", { name: "Sign in as a dev user" }).click();
-  await page.getByText("No API keys yet.").waitFor();
+  signedIn = await openSignedInPage();
+  ({ page, complaints } = signedIn);
 
   // Three projects to choose from, made through the public API by a key that is gone again.
   const seeder = await createKey({ name: "Project seeder", permissions: ["projects:write"] });
@@ -99,8 +67,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
+  await signedIn?.close();
 });
 
 describe("managing API keys in Settings > API Keys", () => {
