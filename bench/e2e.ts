@@ -15,6 +15,8 @@ export interface E2eOptions {
   warmupSeconds: number;
   /** `upstash_unavailable` warnings the Worker has logged so far. */
   upstashTimeouts: () => number;
+  /** CPU ms workerd has used so far (undefined where it cannot be read). */
+  workerdCpuMs: () => number | undefined;
   log: (line: string) => void;
 }
 
@@ -23,6 +25,8 @@ export interface MeasuredRun extends LoadSummary {
   /** Upstash requests served per response: 1.0 when every key check asked Upstash. */
   upstashPerRequest: number;
   upstashTimeouts: number;
+  /** workerd's CPU (user + system) per response, ms; null where it cannot be read. */
+  workerdCpuMsPerRequest: number | null;
 }
 
 const AUTH_PATH = "/v1/key";
@@ -62,6 +66,9 @@ async function createLoadKeys(client: BenchClient, count: number): Promise<Creat
 function medianLoad(runs: MeasuredRun[], okStatus: string): MedianLoad {
   return {
     upstashPerRequest: median(runs.map((r) => r.upstashPerRequest)),
+    workerdCpuMsPerRequest: runs.every((r) => r.workerdCpuMsPerRequest !== null)
+      ? median(runs.map((r) => r.workerdCpuMsPerRequest as number))
+      : null,
     upstashTimeouts: runs.reduce((sum, r) => sum + r.upstashTimeouts, 0),
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
@@ -105,12 +112,18 @@ export async function compareLoad(client: BenchClient, options: E2eOptions): Pro
   const measured = async (job: LoadJob): Promise<MeasuredRun> => {
     const upstashBefore = await client.requestTotal("upstash");
     const timeoutsBefore = options.upstashTimeouts();
+    const cpuBefore = options.workerdCpuMs();
     const run = await runLoad(job);
+    const cpuAfter = options.workerdCpuMs();
     const upstash = (await client.requestTotal("upstash")) - upstashBefore;
     return {
       ...run,
       upstashPerRequest: run.requests ? upstash / run.requests : 0,
       upstashTimeouts: options.upstashTimeouts() - timeoutsBefore,
+      workerdCpuMsPerRequest:
+        cpuBefore === undefined || cpuAfter === undefined || !run.requests
+          ? null
+          : (cpuAfter - cpuBefore) / run.requests,
     };
   };
   const authRuns: MeasuredRun[] = [];
@@ -140,6 +153,15 @@ export async function compareLoad(client: BenchClient, options: E2eOptions): Pro
     authenticated: { path: AUTH_PATH, runs: authRuns, median: medianLoad(authRuns, "200") },
     baseline: { path: BASELINE_PATH, runs: baselineRuns, median: medianLoad(baselineRuns, "404") },
     ratios: {
+      workerdCpu: authRuns.every((r) => r.workerdCpuMsPerRequest !== null)
+        ? median(
+            authRuns.map(
+              (run, i) =>
+                (run.workerdCpuMsPerRequest as number) /
+                ((baselineRuns[i] as MeasuredRun).workerdCpuMsPerRequest as number),
+            ),
+          )
+        : null,
       requestsPerSecond: paired((r) => r.requestsPerSecond),
       latencyP50: paired((r) => r.latencyP50Ms),
       latencyP99: paired((r) => r.latencyP99Ms),

@@ -14,7 +14,7 @@ export interface LoadComparison {
   authenticated: { path: string; runs: MeasuredRun[]; median: MedianLoad };
   baseline: { path: string; runs: MeasuredRun[]; median: MedianLoad };
   /** Medians over repetitions of the paired per-repetition ratios (authenticated / baseline). */
-  ratios: { requestsPerSecond: number; latencyP50: number; latencyP99: number };
+  ratios: { workerdCpu: number | null; requestsPerSecond: number; latencyP50: number; latencyP99: number };
 }
 
 export interface MedianLoad {
@@ -25,6 +25,7 @@ export interface MedianLoad {
   upstashPerRequest: number;
   /** Summed over the runs. */
   upstashTimeouts: number;
+  workerdCpuMsPerRequest: number | null;
 }
 
 export interface BenchResults {
@@ -47,6 +48,8 @@ export interface BenchResults {
   load: LoadComparison;
   limiter: LimiterResult[];
 }
+
+const cpuText = (ms: number | null) => (ms === null ? "—" : fmt(ms));
 
 /** Upstash pay-as-you-go: $0.2 per 100,000 commands. */
 const USD_PER_COMMAND = 0.2 / 100_000;
@@ -158,6 +161,7 @@ export function renderMarkdown(r: BenchResults): string {
     table(
       [
         "route",
+        "workerd CPU ms / request",
         "requests/s",
         "p50 ms",
         "p99 ms",
@@ -168,6 +172,7 @@ export function renderMarkdown(r: BenchResults): string {
       [
         [
           `\`GET ${r.load.authenticated.path}\` (key check)`,
+          cpuText(a.workerdCpuMsPerRequest),
           fmt(a.requestsPerSecond),
           fmt(a.latencyP50Ms),
           fmt(a.latencyP99Ms),
@@ -177,6 +182,7 @@ export function renderMarkdown(r: BenchResults): string {
         ],
         [
           `\`GET ${r.load.baseline.path}\` (404, no I/O)`,
+          cpuText(b.workerdCpuMsPerRequest),
           fmt(b.requestsPerSecond),
           fmt(b.latencyP50Ms),
           fmt(b.latencyP99Ms),
@@ -186,6 +192,7 @@ export function renderMarkdown(r: BenchResults): string {
         ],
         [
           "**ratio** authenticated / baseline",
+          r.load.ratios.workerdCpu === null ? "—" : `**${fmt(r.load.ratios.workerdCpu)}**`,
           `**${fmt(r.load.ratios.requestsPerSecond)}**`,
           fmt(r.load.ratios.latencyP50),
           fmt(r.load.ratios.latencyP99),

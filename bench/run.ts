@@ -22,6 +22,7 @@ import { BenchClient } from "./client";
 import { envelope, hotPath } from "./cpu";
 import { compareLoad } from "./e2e";
 import { limiterAccuracy } from "./limiter";
+import { workerdCpuMs } from "./process-cpu";
 import { type BenchResults, renderMarkdown, replaceDocsBlock } from "./report";
 import { measureRoundTrips, unknownKeysAtScale } from "./round-trips";
 import { scanSpeed } from "./scan";
@@ -163,6 +164,7 @@ async function main(): Promise<void> {
       repetitions: 3,
       warmupSeconds: 3,
       upstashTimeouts: () => upstashTimeouts,
+      workerdCpuMs: () => workerdCpuMs(stack.processGroup),
       log: say,
     });
     say("limiter accuracy …");

@@ -71,6 +71,8 @@ export interface LocalStack {
   redisUrl: string;
   /** Resolves when wrangler exits (by itself or through stop()). */
   exited: Promise<void>;
+  /** Wrangler's process group (quiet mode: it runs in a group of its own), for CPU accounting. */
+  processGroup: number | undefined;
   /** The last lines wrangler printed (quiet mode only). */
   recentOutput(): string;
   stop(): Promise<void>;
@@ -324,6 +326,7 @@ export function createLocalStack(options: LocalStackOptions): LocalStackRun {
         databaseUrl: database.url,
         redisUrl,
         exited,
+        processGroup: quiet ? wrangler.pid : undefined,
         recentOutput: () => output.join("\n"),
         stop,
       };
