@@ -13,11 +13,12 @@ const WINDOWS = {
   "7d": { bucket: "day", size: 24 * HOUR_MS, count: 7 },
   "30d": { bucket: "day", size: 24 * HOUR_MS, count: 30 },
 } as const;
+const Window = z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS, ...(keyof typeof WINDOWS)[]]);
 
 const Counts = { ok: z.number().int(), denied: z.number().int(), limited: z.number().int() };
 const UsageSchema = z
   .object({
-    window: z.enum(["24h", "7d", "30d"]),
+    window: Window,
     bucket: z.enum(["hour", "day"]).openapi({ description: "UTC hours, or UTC days" }),
     buckets: z.array(z.object({ start: z.iso.datetime(), ...Counts })),
     totals: z.object(Counts),
@@ -35,7 +36,7 @@ const route = createRoute({
   summary: "Requests of one key by outcome: ok, denied (401/403), limited (429)",
   request: {
     params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }) }),
-    query: z.object({ window: z.enum(["24h", "7d", "30d"]).default("24h") }),
+    query: z.object({ window: Window.default("24h") }),
   },
   responses: {
     200: { description: "Usage buckets, oldest first", content: json(UsageSchema) },

@@ -239,7 +239,7 @@ class VerifyRun {
     const keyId = entry.row.id;
     const [verdict, touched] = await Promise.all([
       this.failedAuth(code),
-      this.upstashUsable()
+      !upstashBreaker.isOpen(this.nowMs)
         ? touchKey(this.ctx.stores.redis, {
             keyId,
             hour: this.hour,
@@ -262,10 +262,6 @@ class VerifyRun {
     return verdict.allow || verdict.code === "rate_limited"
       ? verdict
       : authFailure(status.code, verdict.rate);
-  }
-
-  private upstashUsable(): boolean {
-    return !upstashBreaker.isOpen(this.nowMs);
   }
 
   /** Breaker open: the limit fails open; a cached key is trusted ≤ 10 s since its last confirmation. */
