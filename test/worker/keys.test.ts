@@ -6,6 +6,7 @@ import { markerKey } from "../../src/keys/keyspace";
 import { hashKey } from "../../src/keys/token";
 import { asUser, call, expectProblem, newUserId, sessionToken } from "../support/http";
 import { db, redis } from "../support/stores";
+import { inOneMinuteWindow } from "../support/window";
 
 interface CreatedKey {
   id: string;
@@ -313,6 +314,7 @@ describe("limits", () => {
   });
 
   it("limits key writes to 60 a minute per user", async () => {
+    inOneMinuteWindow();
     const userId = newUserId();
     const created = await createKey(userId); // write 1
     for (let i = 2; i <= 60; i++) {

@@ -7,6 +7,7 @@ import { LEAK_REPORT_LIMIT } from "../../src/limits/leak-report-limit";
 import { expectProblem, newUserId } from "../support/http";
 import { db } from "../support/stores";
 import { freshIp, issueKey, v1 } from "../support/v1";
+import { inOneMinuteWindow } from "../support/window";
 
 const report = (keys: unknown, ip = freshIp()) =>
   v1(null, "/v1/leaks", { method: "POST", body: { keys }, ip });
@@ -45,6 +46,7 @@ describe("POST /v1/leaks", () => {
   });
 
   it(`is limited per client address: report ${LEAK_REPORT_LIMIT + 1} in a minute → 429 with Retry-After`, async () => {
+    inOneMinuteWindow();
     const ip = freshIp();
     for (let i = 0; i < LEAK_REPORT_LIMIT; i++) expect((await report(["x"], ip)).status).toBe(202);
     const refused = await report(["x"], ip);

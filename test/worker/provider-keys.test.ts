@@ -6,6 +6,7 @@ import { localhostUrl, providerRequests, resetProviderRequests } from "../suppor
 import { asUser, expectProblem, newUserId, sessionToken, workerFetch } from "../support/http";
 import { captureLogs } from "../support/logs";
 import { db } from "../support/stores";
+import { inOneMinuteWindow } from "../support/window";
 
 /** Built-in providers, the header their key must arrive in, and how the fake rejects a bad key. */
 const BUILT_IN = [
@@ -233,6 +234,7 @@ describe("listing and removing", () => {
 
 describe("the save limit", () => {
   it("allows 10 saves a minute per user (a save asks the provider: no key-testing oracle)", async () => {
+    inOneMinuteWindow();
     const userId = newUserId();
     for (let i = 0; i < 10; i++)
       expect((await save(userId, "mistral", { apiKey: `sk-bad-${i}-123456789` })).status).toBe(422);
