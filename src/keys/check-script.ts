@@ -9,24 +9,26 @@ import { USAGE_TTL_SECONDS, type UsageOutcome } from "./usage";
 
 /**
  * KEYS: marker, last-used gate, usage hash, usage hour set. ARGV: gate seconds (0 = no gate),
- * outcome ('' = count nothing), usage TTL, key id. Returns {marker or false, 1 if the gate opened}.
+ * outcome to count ('' = none), usage TTL, key id, outcome to take back ('' = none).
+ * Returns {marker or false, 1 if the gate opened}.
  */
 export const CHECK_SCRIPT = `local marker = redis.call('GET', KEYS[1])
 local opened = 0
 if ARGV[1] ~= '0' and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then opened = 1 end
+if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[5], -1) end
 if ARGV[2] ~= '' then
   redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[4])
   redis.call('EXPIRE', KEYS[4], ARGV[3])
 end
+if ARGV[2] ~= '' or ARGV[5] ~= '' then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
 return {marker, opened}`;
 
 /**
  * SHA-1 of CHECK_SCRIPT, written out so that EVALSHA goes out in the same tick as the limits (a
  * digest computed at run time would be awaited and miss the request); a test pins it to the script.
  */
-export const CHECK_SCRIPT_SHA1 = "1bd1ed8b546a776acc40e0199f9c8232649ab4d5";
+export const CHECK_SCRIPT_SHA1 = "8758fb2e83449b52eee362f7610bc3736255ee1d";
 
 export interface CheckTouch {
   keyId: string;
@@ -34,6 +36,8 @@ export interface CheckTouch {
   hour: string;
   /** The outcome to count, or null to count nothing. */
   outcome: UsageOutcome | null;
+  /** An outcome this request was counted under before, taken back (a recount); default none. */
+  takeBack?: UsageOutcome | null;
   /** Open the last-used gate for this long; 0 leaves it alone. */
   gateSeconds: number;
 }
@@ -51,7 +55,13 @@ export async function touchKey(redis: Redis, touch: CheckTouch): Promise<CheckTo
     usageKey(touch.keyId, touch.hour),
     usageHourKey(touch.hour),
   ];
-  const args = [String(touch.gateSeconds), touch.outcome ?? "", String(USAGE_TTL_SECONDS), touch.keyId];
+  const args = [
+    String(touch.gateSeconds),
+    touch.outcome ?? "",
+    String(USAGE_TTL_SECONDS),
+    touch.keyId,
+    touch.takeBack ?? "",
+  ];
   let reply: [unknown, unknown];
   try {
     reply = await redis.evalsha<string[], [unknown, unknown]>(CHECK_SCRIPT_SHA1, keys, args);

@@ -4,7 +4,7 @@
  * the Redis side; the counting on /v1 rides in the key check's one request (check-script.ts).
  */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { usageHourKey, usageKey } from "./keyspace";
+import { usageKey } from "./keyspace";
 
 export const USAGE_OUTCOMES = ["ok", "denied", "limited"] as const;
 /** `denied` = a 401/403 of a known key; `limited` = a 429. */
@@ -36,27 +36,6 @@ export function countsOf(hash: Record<string, unknown> | null | undefined): Usag
     counts[outcome] = Number.isFinite(value) && value > 0 ? Math.trunc(value) : 0;
   }
   return counts;
-}
-
-/**
- * Moves one request from the outcome it was counted under to the one it ended with (e.g. counted
- * `ok` with the limit asked in the same request, answered 429); `to` null takes the count back.
- */
-export async function recountUsage(
-  redis: Redis,
-  keyId: string,
-  hour: string,
-  from: UsageOutcome | null,
-  to: UsageOutcome | null,
-): Promise<void> {
-  if (from === to) return;
-  const key = usageKey(keyId, hour);
-  await Promise.all([
-    ...(from ? [redis.hincrby(key, from, -1)] : []),
-    ...(to ? [redis.hincrby(key, to, 1), redis.sadd(usageHourKey(hour), keyId)] : []),
-    redis.expire(key, USAGE_TTL_SECONDS),
-    ...(to ? [redis.expire(usageHourKey(hour), USAGE_TTL_SECONDS)] : []),
-  ]);
 }
 
 /** The counts Redis holds for these keys in these hours: ONE request. */

@@ -29,8 +29,8 @@ export interface FailedAuthInput {
 /** The 429 for a client this isolate already saw over its limit, or undefined. */
 export function blockedClient(clientIp: string | null, nowMs: number): Verdict | undefined {
   if (clientIp === null) return undefined;
-  const until = blockedClients.get(clientBucket(clientIp));
-  if (until === undefined || until <= nowMs) return undefined;
+  const until = blockedClients.get(clientBucket(clientIp), nowMs);
+  if (until === undefined) return undefined;
   const rate: RateState = {
     ...unaskedRate("ip", FAILED_AUTH_LIMIT, nowMs),
     remaining: 0,
@@ -55,7 +55,8 @@ export async function countFailedAuth(code: AuthFailure, input: FailedAuthInput)
     input.waitUntil(result.pending);
     const rate = answeredRate("ip", FAILED_AUTH_LIMIT, result, nowMs);
     // With nothing remaining, this client's next failure is refused here, before any Neon query.
-    if (!result.success || result.remaining <= 0) blockedClients.set(bucket, rate.resetMs);
+    if (!result.success || result.remaining <= 0)
+      blockedClients.set(bucket, rate.resetMs, rate.resetMs, nowMs);
     return result.success ? authFailure(code, [rate]) : denied("rate_limited", TOO_MANY, [rate]);
   } catch (error) {
     upstashBreaker.trip(nowMs);

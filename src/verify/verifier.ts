@@ -12,7 +12,7 @@ import { markerKey } from "../keys/keyspace";
 import { REVOKED_MARKER } from "../keys/marker";
 import { findKeyByHash, type KeyCheckRow, touchLastUsed } from "../keys/repository";
 import { hashKey } from "../keys/token";
-import { recountUsage, type UsageOutcome, usageHour } from "../keys/usage";
+import { type UsageOutcome, usageHour } from "../keys/usage";
 import type { Logger } from "../observability/logger";
 import { presentedKey } from "./credential";
 import {
@@ -29,6 +29,7 @@ import {
   type CacheEntry,
   type KeyRow,
   keyCache,
+  openedGates,
   ROW_MAX_AGE_MS,
   UNCONFIRMED_TRUST_MS,
   UNKNOWN_TTL_MS,
@@ -37,6 +38,11 @@ import {
 import { factsOf, subjectOf, toKeyRow, usageOutcome } from "./key-facts";
 import { askLimits, atCurrentLimits, giveBack, limitsReport, refusedBy } from "./key-limits";
 import { unaskedRate } from "./rate-headers";
+
+/** A cached row is used until ROW_MAX_AGE_MS after its Neon read, however often it is confirmed. */
+function cacheRow(hash: string, entry: KnownEntry, nowMs: number): void {
+  keyCache.set(hash, entry, entry.readAtMs + ROW_MAX_AGE_MS, nowMs);
+}
 
 /** The last-used gate opens at most once per this many seconds per key. */
 const LAST_USED_GATE_SECONDS = 60;
@@ -80,22 +86,17 @@ class VerifyRun {
     if (!presented.ok) return this.failedAuth(presented.code);
     const hash = await hashKey(presented.key);
 
-    let entry = keyCache.get(hash);
-    if (entry?.kind === "unknown" && entry.untilMs > this.nowMs) return this.failedAuth("invalid_key");
-    if (entry?.kind === "key" && this.nowMs - entry.readAtMs <= ROW_MAX_AGE_MS) {
-      return this.checkKnownKey(hash, entry, false);
-    }
-    if (entry?.kind !== "key") {
-      // A client over its failed-auth limit costs no Neon query for a key that does not exist —
-      // but a valid key is never refused for other clients' failures: the hash index tells them apart.
-      const blocked = blockedClient(this.request.clientIp, this.nowMs);
-      if (blocked && !(await this.indexed(hash))) return blocked;
-    }
+    const entry = keyCache.get(hash, this.nowMs);
+    if (entry?.kind === "unknown") return this.failedAuth("invalid_key");
+    if (entry?.kind === "key") return this.checkKnownKey(hash, entry, false);
+    // A client over its failed-auth limit costs no Neon query for a key that does not exist —
+    // but a valid key is never refused for other clients' failures: the hash index tells them apart.
+    const blocked = blockedClient(this.request.clientIp, this.nowMs);
+    if (blocked && !(await this.indexed(hash))) return blocked;
     const read = await this.readRow(hash);
     if (read.kind !== "key")
       return read.kind === "unavailable" ? read.verdict : this.failedAuth("invalid_key");
-    entry = read.entry;
-    return this.checkKnownKey(hash, entry, true);
+    return this.checkKnownKey(hash, read.entry, true);
   }
 
   private failedAuth(code: AuthFailure): Promise<Verdict> {
@@ -169,15 +170,20 @@ class VerifyRun {
     const asked = askLimits(redis, subjectOf(facts), this.nowMs);
     const lacking = this.request.required !== null && !facts.permissions.includes(this.request.required);
     const counted: UsageOutcome = asked.spent ? "limited" : lacking ? "denied" : "ok";
+    // A gate this isolate opened is still shut: asking Redis to open it again would only say no.
+    const gateShut = openedGates.get(facts.id, this.nowMs) !== undefined;
     const [limits, touched] = await Promise.all([
       asked.answers,
       touchKey(redis, {
         keyId: facts.id,
         hour: this.hour,
         outcome: counted,
-        gateSeconds: LAST_USED_GATE_SECONDS,
+        gateSeconds: gateShut ? 0 : LAST_USED_GATE_SECONDS,
       }),
     ]);
+    if (touched.gateOpened) {
+      openedGates.set(facts.id, true, this.nowMs + LAST_USED_GATE_SECONDS * 1000, this.nowMs);
+    }
     this.ctx.waitUntil(Promise.all([limits.key.answer.pending, limits.account.answer.pending]));
     return { limits, counted, ...touched };
   }
@@ -190,10 +196,15 @@ class VerifyRun {
 
   private moveUsage(keyId: string, from: UsageOutcome | null, to: UsageOutcome | null): void {
     if (from === to) return;
+    // One command: the check script with the gate left alone moves the count.
     this.ctx.waitUntil(
-      recountUsage(this.ctx.stores.redis, keyId, this.hour, from, to).catch((error) =>
-        this.ctx.logger.log("warn", "usage_recount_failed", { keyId, error }),
-      ),
+      touchKey(this.ctx.stores.redis, {
+        keyId,
+        hour: this.hour,
+        outcome: to,
+        takeBack: from,
+        gateSeconds: 0,
+      }).catch((error) => this.ctx.logger.log("warn", "usage_recount_failed", { keyId, error })),
     );
   }
 
@@ -211,7 +222,7 @@ class VerifyRun {
     let row = entry.row;
     if (marker === REVOKED_MARKER || marker === String(row.version)) {
       if (marker === REVOKED_MARKER) row = { ...row, revoked: true };
-      keyCache.set(hash, { ...entry, row, confirmedAtMs: this.nowMs });
+      cacheRow(hash, { ...entry, row, confirmedAtMs: this.nowMs }, this.nowMs);
       return { kind: "row", row };
     }
     if (!fresh) {
@@ -313,7 +324,7 @@ class VerifyRun {
       };
     }
     if (!found) {
-      keyCache.set(hash, { kind: "unknown", untilMs: this.nowMs + UNKNOWN_TTL_MS });
+      keyCache.set(hash, { kind: "unknown" }, this.nowMs + UNKNOWN_TTL_MS, this.nowMs);
       return { kind: "unknown" };
     }
     const entry = {
@@ -322,7 +333,7 @@ class VerifyRun {
       readAtMs: this.nowMs,
       confirmedAtMs: this.nowMs,
     };
-    keyCache.set(hash, entry);
+    cacheRow(hash, entry, this.nowMs);
     return { kind: "key", entry };
   }
 

@@ -5,12 +5,7 @@ import { lastUsedGateKey } from "../../src/keys/keyspace";
 import { expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
 import { issueKey, upstashCommand, v1 } from "../support/v1";
-
-/** Fake time a few seconds into a fresh minute, so every request of a test lands in one window. */
-function startOfAWindow() {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Math.ceil(Date.now() / 60_000) * 60_000 + 2_000);
-}
+import { inOneMinuteWindow } from "../support/window";
 
 beforeAll(async () => {
   // The limiter and check scripts are loaded once; the budgets are stated with scripts loaded.
@@ -28,7 +23,7 @@ describe("the account limit", () => {
     const keys = await Promise.all(
       [0, 1, 2].map(() => issueKey(owner, ["projects:read"], { rateLimit: 1000 })),
     );
-    startOfAWindow();
+    inOneMinuteWindow();
     let admitted = 0;
     let limitedByAccount = 0;
     for (let round = 0; round < 210; round++) {
@@ -57,7 +52,7 @@ describe("the account limit", () => {
       rateLimit: 20,
       source: "account",
     });
-    startOfAWindow();
+    inOneMinuteWindow();
     const first = await v1(key.key, "/v1/key");
     expect(first.headers.get("RateLimit-Policy")).toBe('"key";q=100;w=60, "account";q=20;w=60');
     expect(first.headers.get("RateLimit")).toMatch(/^"key";r=99;t=\d+, "account";r=19;t=\d+$/);
@@ -70,7 +65,7 @@ describe("the account limit", () => {
     const small = await issueKey(owner, ["projects:read"], { rateLimit: 10 });
     const other = await issueKey(owner, ["projects:read"], { rateLimit: 10 });
     await exports.default.setAccountLimit(owner, 15);
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < 10; i++) expect((await v1(small.key, "/v1/key")).status).toBe(200);
     const byKey = await v1(small.key, "/v1/key");
     expect((await expectProblem(byKey, 429, "rate_limited")).detail as string).toMatch(/key allows 10/);
@@ -86,7 +81,7 @@ describe("the account limit", () => {
   it("a changed account limit is in force on the next request, up and down", async () => {
     const owner = newUserId();
     const key = await issueKey(owner, ["projects:read"], { rateLimit: 1000 });
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < 3; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
     await exports.default.setAccountLimit(owner, 10);
     for (let i = 0; i < 7; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
@@ -127,6 +122,43 @@ describe("the warm-key budget with the account limit and usage counting on", () 
       neon: 0,
       commands: 3,
     });
+  });
+});
+
+describe("no command whose answer the isolate knows", () => {
+  it("a last-used gate this isolate opened is not asked again while it lasts", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    const first = await countRequests(() => v1(key.key, "/v1/key"));
+    expect(first.neon).toBe(2); // the cold row and the last-used write the opened gate allowed
+    await upstashCommand("DEL", lastUsedGateKey(key.id));
+    const second = await countRequests(() => v1(key.key, "/v1/key"));
+    expect(second.result.status).toBe(200);
+    expect({ upstash: second.upstash, neon: second.neon, commands: second.commands }).toEqual({
+      upstash: 1,
+      neon: 0,
+      commands: 3,
+    });
+    expect(await upstashCommand("EXISTS", lastUsedGateKey(key.id))).toBe(0);
+  });
+
+  it("the first 429 the limiter answers costs one more request of 2 commands; later ones 1 request of 2", async () => {
+    const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 10 });
+    await v1(key.key, "/v1/key");
+    await upstashCommand("SET", lastUsedGateKey(key.id), "1", "EX", "120");
+    inOneMinuteWindow();
+    for (let i = 0; i < 10; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    // The limiter refuses: the account's count is given back and the usage moved from ok to limited.
+    const first = await countRequests(() => v1(key.key, "/v1/key"));
+    await expectProblem(first.result, 429, "rate_limited");
+    expect({ upstash: first.upstash, neon: first.neon, commands: first.commands }).toEqual({
+      upstash: 2,
+      neon: 0,
+      commands: 5,
+    });
+    // Known blocked: the key's limit is answered here; the account is read, the marker and usage asked.
+    const later = await countRequests(() => v1(key.key, "/v1/key"));
+    await expectProblem(later.result, 429, "rate_limited");
+    expect({ upstash: later.upstash, commands: later.commands }).toEqual({ upstash: 1, commands: 2 });
   });
 });
 

@@ -14,18 +14,13 @@ import { asUser, expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
 import { db } from "../support/stores";
 import { freshIp, issueKey, setFault, upstashCommand, v1 } from "../support/v1";
+import { inOneMinuteWindow } from "../support/window";
 
 afterEach(async () => {
   vi.useRealTimers();
   await setFault("upstash", "none");
   await setFault("neon", "none");
 });
-
-/** Puts the clock 5 s into a fresh minute, so a burst never straddles a window edge. */
-function startOfAWindow() {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Math.ceil(Date.now() / 60_000) * 60_000 + 5_000);
-}
 
 function advance(ms: number) {
   vi.useFakeTimers({ toFake: ["Date"] });
@@ -118,7 +113,7 @@ describe("a dead secret never touches the key's counter", () => {
     expect((await v1(key.key, "/v1/key")).status).toBe(200);
     const rolled = await asUser(key.ownerId, "POST", `/api/keys/${key.id}/roll`, { gracePeriodSeconds: 1 });
     const fresh = ((await rolled.json()) as { key: string }).key;
-    startOfAWindow(); // also well past the 1 s grace
+    inOneMinuteWindow(); // also well past the 1 s grace
     const ip = freshIp();
     for (let i = 0; i < 40; i++) {
       const old = await v1(key.key, "/v1/key", { ip });
@@ -155,7 +150,7 @@ describe("a dead secret never touches the key's counter", () => {
 describe("other clients' failures", () => {
   it("a valid key never used before is accepted from an address over its failed-auth limit", async () => {
     const ip = freshIp();
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < 40; i++) await v1(generateKey(), "/v1/key", { ip });
     await expectProblem(await v1(generateKey(), "/v1/key", { ip }), 429, "rate_limited");
     const key = await issueKey(newUserId(), ["projects:read"]);
@@ -164,7 +159,7 @@ describe("other clients' failures", () => {
 
   it("unknown keys from an address over its limit still cost no Neon query", async () => {
     const ip = freshIp();
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < FAILED_AUTH_LIMIT + 1; i++) await v1(generateKey(), "/v1/key", { ip });
     const over = await countRequests(() => v1(generateKey(), "/v1/key", { ip }));
     await expectProblem(over.result, 429, "rate_limited");
@@ -175,7 +170,7 @@ describe("other clients' failures", () => {
 describe("a limit change is in force on the next request", () => {
   it("raising a spent key's limit admits the next request", async () => {
     const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 10 });
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < 10; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
     await expectProblem(await v1(key.key, "/v1/key"), 429, "rate_limited");
     expect((await asUser(key.ownerId, "PATCH", `/api/keys/${key.id}`, { rateLimit: 100 })).status).toBe(200);
@@ -217,7 +212,7 @@ describe("the key-hash index", () => {
     const hash = await hashKey(key.key);
     await upstashCommand("DEL", keyHashIndexKey(hash));
     const ip = freshIp();
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < FAILED_AUTH_LIMIT + 1; i++) await v1(generateKey(), "/v1/key", { ip });
     // Without its entry the valid cold key looks unknown to a blocked client.
     await expectProblem(await v1(key.key, "/v1/key", { ip }), 429, "rate_limited");

@@ -13,6 +13,7 @@ import { asUser, expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
 import { db } from "../support/stores";
 import { freshIp, issueKey, upstashCommand, v1 } from "../support/v1";
+import { inOneMinuteWindow } from "../support/window";
 
 /** Marks the key as used this minute, so no last-used write joins the counts being measured. */
 const closeLastUsedGate = (keyId: string) => upstashCommand("SET", lastUsedGateKey(keyId), "1", "EX", "60");
@@ -111,7 +112,7 @@ describe("revocation and changes are seen on the very next request", () => {
 
   it("a lowered limit applies to the very next request, counting what the window already used", async () => {
     const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 60 });
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < 5; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
     expect((await asUser(key.ownerId, "PATCH", `/api/keys/${key.id}`, { rateLimit: 10 })).status).toBe(200);
     const next = await v1(key.key, "/v1/key"); // counted under 60 before the re-read: the 6th of 10
@@ -148,17 +149,11 @@ describe("revocation and changes are seen on the very next request", () => {
   });
 });
 
-/** Puts the clock 5 s into a fresh minute, so a burst never straddles a window edge. */
-function startOfAWindow() {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Math.ceil(Date.now() / 60_000) * 60_000 + 5_000);
-}
-
 describe("the rate limit", () => {
   it.each([10, 60])("3L concurrent calls on a fresh key at L = %i admit exactly L", async (limit) => {
     const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: limit });
     await v1(key.key, "/v1/key"); // warm the key: the burst then measures the limiter alone
-    startOfAWindow();
+    inOneMinuteWindow();
     const responses = await Promise.all(Array.from({ length: 3 * limit }, () => v1(key.key, "/v1/key")));
     const admitted = responses.filter((r) => r.status === 200).length;
     expect(admitted).toBe(limit);
@@ -167,7 +162,7 @@ describe("the rate limit", () => {
 
   it("Remaining counts down; a 429 has Retry-After ≥ 1; Reset is within the window", async () => {
     const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 10 });
-    startOfAWindow();
+    inOneMinuteWindow();
     const remaining: number[] = [];
     for (let i = 0; i < 10; i++) {
       const response = await v1(key.key, "/v1/key");
@@ -186,7 +181,7 @@ describe("the rate limit", () => {
 
   it("headers report the key's own limit when the limiter answers from its cache", async () => {
     const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 10 });
-    startOfAWindow();
+    inOneMinuteWindow();
     for (let i = 0; i < 11; i++) await v1(key.key, "/v1/key");
     // Over the limit: the limiter's ephemeral cache now answers without asking Redis.
     const cached = await v1(key.key, "/v1/key");
@@ -197,7 +192,7 @@ describe("the rate limit", () => {
 
   it("HTTP and RPC share one counter: 5 HTTP + 10 RPC calls at limit 10 admit exactly 10", async () => {
     const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 10 });
-    startOfAWindow();
+    inOneMinuteWindow();
     let admitted = 0;
     for (let i = 0; i < 5; i++) if ((await v1(key.key, "/v1/key")).status === 200) admitted++;
     for (let i = 0; i < 10; i++) {
