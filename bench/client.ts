@@ -1,5 +1,6 @@
 /** What the bench says to the running stack: the Worker's HTTP API and the local servers' controls. */
 import type { LocalStack } from "../scripts/local/stack";
+import { signSession } from "../src/auth/session";
 import { lastUsedGateKey } from "../src/keys/keyspace";
 
 export interface CreatedKey {
@@ -20,22 +21,21 @@ async function expectStatus(response: Response, status: number, what: string): P
 }
 
 export class BenchClient {
-  constructor(private readonly stack: Stack) {}
+  constructor(
+    private readonly stack: Stack,
+    private readonly sessionSecret: string,
+  ) {}
 
   get url(): string {
     return this.stack.url;
   }
 
-  /** POST /dev/session (ENVIRONMENT=development, loopback host): a session token for any user id. */
-  async session(userId: string): Promise<string> {
-    const response = await fetch(`${this.stack.url}/dev/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ userId }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    await expectStatus(response, 200, "POST /dev/session");
-    return ((await response.json()) as { token: string }).token;
+  /**
+   * A session token for any user id, signed here with the Worker's SESSION_SECRET: the bench runs
+   * the Worker as production does (no /dev/session, no development access log).
+   */
+  session(userId: string): Promise<string> {
+    return signSession(userId, this.sessionSecret);
   }
 
   createKeyRequest(session: string, name: string, rateLimit: number): Promise<Response> {

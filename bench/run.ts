@@ -125,40 +125,66 @@ async function main(): Promise<void> {
   // The Worker logs `upstash_unavailable` when an Upstash call fails (500 ms deadline): its breaker
   // then skips Upstash for 5 s and the limit fails open (docs/DESIGN.md#failure-policy). Counted to explain the figures.
   let upstashTimeouts = 0;
-  const run = createLocalStack({
-    postgres: stores.postgres,
-    redis: stores.redis,
-    output: "quiet",
-    vars: {
-      ENVIRONMENT: "development",
-      SESSION_SECRET: secret(),
-      PROVIDER_KEYS_MASTER_KEYS: `1:${secret()}`,
-      PROVIDER_BASE_URLS: JSON.stringify(baseUrlsFor(providers.url)),
-      // Every bench key has one owner: the account limit is still asked on every request (same
-      // commands), but set high enough never to refuse the load runs.
-      ACCOUNT_RATE_LIMIT: "1000000",
-    },
-    // Nothing leaves this machine: no request.cf download, no telemetry.
-    onOutput: (line) => {
-      if (line.includes('"event":"upstash_unavailable"')) upstashTimeouts++;
-    },
-    log: (line) => say(line),
-  });
-  cleanups.push(() => run.stop());
-  say("starting the local stack (wrangler dev) …");
-  const stack: LocalStack = await run.start();
-  say(`Worker at ${stack.url}`);
-  const client = new BenchClient(stack);
+  let phaseNumber = 0;
+  /**
+   * Each long phase gets a stack of its own — a fresh database, Redis database and `wrangler dev` —
+   * because wrangler's proxy grows with the requests it has served (it stalled past 4 GB once).
+   */
+  async function inFreshStack<T>(
+    phase: string,
+    measure: (client: BenchClient, stack: LocalStack) => Promise<T>,
+  ): Promise<T> {
+    phaseNumber += 1;
+    const phaseStores = await chooseStores(`${runId}_${phaseNumber}`);
+    const sessionSecret = secret();
+    const run = createLocalStack({
+      postgres: phaseStores.postgres,
+      redis: phaseStores.redis,
+      output: "quiet",
+      vars: {
+        ENVIRONMENT: "production",
+        SESSION_SECRET: sessionSecret,
+        PROVIDER_KEYS_MASTER_KEYS: `1:${secret()}`,
+        PROVIDER_BASE_URLS: JSON.stringify(baseUrlsFor(providers.url)),
+        // Every bench key has one owner: the account limit is still asked on every request (same
+        // commands), but set high enough never to refuse the load runs.
+        ACCOUNT_RATE_LIMIT: "1000000",
+      },
+      onOutput: (line) => {
+        if (line.includes('"event":"upstash_unavailable"')) upstashTimeouts++;
+      },
+      log: (line) => say(line),
+    });
+    cleanups.push(() => run.stop());
+    say(`${phase}: starting a fresh stack (wrangler dev) …`);
+    try {
+      const stack = await run.start();
+      say(`${phase}: Worker at ${stack.url}`);
+      try {
+        return await measure(new BenchClient(stack, sessionSecret), stack);
+      } catch (error) {
+        console.error(
+          `[bench] wrangler's last lines:\n${stack.recentOutput().split("\n").slice(-20).join("\n")}`,
+        );
+        throw error;
+      }
+    } finally {
+      await run.stop();
+    }
+  }
   const providerRequests = async () =>
     ((await (await fetch(`${providers.url}/__fake/requests`)).json()) as unknown[]).length;
 
-  try {
+  const { roundTrips, unknownKeys } = await inFreshStack("round trips", async (client) => {
     say("round trips per request …");
     const roundTrips = await measureRoundTrips(client, providerRequests);
     say("distinct unknown keys from many addresses …");
     const unknownKeys = await unknownKeysAtScale(client, providerRequests);
+    return { roundTrips, unknownKeys };
+  });
+  const load = await inFreshStack("load", (client, stack) => {
     say("end to end with autocannon …");
-    const load = await compareLoad(client, {
+    return compareLoad(client, {
       connections: 10,
       durationSeconds: 10,
       repetitions: 3,
@@ -167,42 +193,38 @@ async function main(): Promise<void> {
       workerdCpuMs: () => workerdCpuMs(stack.processGroup),
       log: say,
     });
-    say("limiter accuracy …");
-    const limiter = await limiterAccuracy(client, () => upstashTimeouts);
+  });
+  const limiter = await inFreshStack("limiter accuracy", (client) =>
+    limiterAccuracy(client, () => upstashTimeouts),
+  );
 
-    const results: BenchResults = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model.trim() ?? "?",
-        node: process.versions.node,
-        wrangler: wranglerVersion(),
-        loadAverageAtStart,
-        loadAverageAtEnd: os.loadavg(),
-      },
-      stores: stores.label,
-      roundTrips,
-      unknownKeys,
-      hotPath: hot,
-      envelope: env,
-      scan,
-      load,
-      limiter,
-    };
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-    const markdown = renderMarkdown(results);
-    console.log(`\n${markdown}\n`);
-    say(`wrote ${RESULTS_FILE}`);
-    if (writeDocs) {
-      writeFileSync(DOCS_FILE, replaceDocsBlock(readFileSync(DOCS_FILE, "utf8"), markdown));
-      say(`updated ${DOCS_FILE}`);
-    }
-  } catch (error) {
-    console.error(
-      `[bench] wrangler's last lines:\n${stack.recentOutput().split("\n").slice(-20).join("\n")}`,
-    );
-    throw error;
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? "?",
+      node: process.versions.node,
+      wrangler: wranglerVersion(),
+      loadAverageAtStart,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    stores: stores.label,
+    roundTrips,
+    unknownKeys,
+    hotPath: hot,
+    envelope: env,
+    scan,
+    load,
+    limiter,
+  };
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  const markdown = renderMarkdown(results);
+  console.log(`\n${markdown}\n`);
+  say(`wrote ${RESULTS_FILE}`);
+  if (writeDocs) {
+    writeFileSync(DOCS_FILE, replaceDocsBlock(readFileSync(DOCS_FILE, "utf8"), markdown));
+    say(`updated ${DOCS_FILE}`);
   }
 }
 

@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   upstashPort?: number;
   /** Extra `--var`s for the Worker; they override .dev.vars (e.g. ENVIRONMENT, PROVIDER_BASE_URLS). */
   vars?: Record<string, string>;
+  /** More `wrangler dev` arguments (e.g. `--minify=false` for a readable CPU profile). */
+  wranglerArgs?: string[];
   /** Write `.dev.vars` with fresh local secrets when it does not exist (npm start). */
   ensureDevVars?: boolean;
   /**
@@ -73,6 +75,8 @@ export interface LocalStack {
   exited: Promise<void>;
   /** Wrangler's process group (quiet mode: it runs in a group of its own), for CPU accounting. */
   processGroup: number | undefined;
+  /** The DevTools inspector port of the Worker (quiet mode only), e.g. for a CPU profile. */
+  inspectorPort: number | undefined;
   /** The last lines wrangler printed (quiet mode only). */
   recentOutput(): string;
   stop(): Promise<void>;
@@ -206,6 +210,7 @@ export function createLocalStack(options: LocalStackOptions): LocalStackRun {
     // --test-scheduled: `npm run keys:rewrap` triggers the Cron Trigger through /__scheduled.
     const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled"];
     if (inspectorPort !== undefined) args.push("--inspector-port", String(inspectorPort));
+    args.push(...(options.wranglerArgs ?? []));
     args.push(...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]));
     // Local runs stay on this machine: no telemetry, no download of the request.cf object.
     const env = {
@@ -307,7 +312,8 @@ export function createLocalStack(options: LocalStackOptions): LocalStackRun {
         ...options.vars,
       };
       // A second wrangler (e.g. a bench next to npm start) must not fight over the default inspector port.
-      const wrangler = spawnWrangler(port, vars, quiet ? await freePort(0) : undefined);
+      const inspectorPort = quiet ? await freePort(0) : undefined;
+      const wrangler = spawnWrangler(port, vars, inspectorPort);
       const exited = new Promise<void>((resolve) => {
         wrangler.once("exit", () => resolve());
         wrangler.once("error", (error) => {
@@ -327,6 +333,7 @@ export function createLocalStack(options: LocalStackOptions): LocalStackRun {
         redisUrl,
         exited,
         processGroup: quiet ? wrangler.pid : undefined,
+        inspectorPort,
         recentOutput: () => output.join("\n"),
         stop,
       };

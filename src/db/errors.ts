@@ -76,8 +76,11 @@ export function describeDbError(error: unknown): DbErrorDescription {
 }
 
 function className(error: unknown): string {
-  if (error instanceof Error) return error.name !== "Error" ? error.name : error.constructor.name;
-  return typeof error;
+  if (!(error instanceof Error)) return typeof error;
+  if (error.name !== "Error") return error.name;
+  // Drizzle's error sets no `name`, and the deployed bundle does not keep class names (wrangler.toml).
+  if ("query" in error && "params" in error) return "DrizzleQueryError";
+  return error.constructor.name;
 }
 
 /** `insert into "project_files" (…) values ($1, …)` → `insert project_files`; else the verb alone. */

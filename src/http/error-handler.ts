@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from "../db/errors";
 import { isRedisUnavailable } from "../redis/client";
 import { allowedMethods, type RegisteredRoute } from "./allowed-methods";
 import type { AppEnv } from "./app-env";
-import { ApiError, type ErrorCode, problemResponse } from "./errors";
+import { ApiError, denial, type ErrorCode, problemResponse } from "./errors";
 
 /** Hono's own exceptions mapped onto our codes (e.g. malformed JSON from the validator). */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -37,18 +37,13 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
  */
 export function notFoundHandler(routes: () => readonly RegisteredRoute[]): NotFoundHandler<AppEnv> {
   return (c) => {
-    const allow = allowedMethods(routes(), c.req.path);
-    if (allow.length > 0) {
-      const error = new ApiError(
-        "method_not_allowed",
-        `${c.req.method} is not allowed here; use ${allow.join(", ")}.`,
-        {
-          headers: { Allow: allow.join(", ") },
-        },
-      );
-      return problemResponse(error, requestIdOf(c));
-    }
-    return problemResponse(new ApiError("not_found", "No such resource."), requestIdOf(c));
+    const allow = allowedMethods(routes(), c.req.path).join(", ");
+    const problem = allow
+      ? denial("method_not_allowed", `${c.req.method} is not allowed here; use ${allow}.`, {
+          headers: { Allow: allow },
+        })
+      : denial("not_found", "No such resource.");
+    return problemResponse(problem, requestIdOf(c));
   };
 }
 

@@ -53,11 +53,11 @@ export interface Problem {
 }
 
 /**
- * An expected refusal on the hot path (a 401/403/429 of the key check), as plain data: building an
+ * An expected refusal on the hot path (a 401/403/429 of the key check, a 404), as plain data: building an
  * Error captures a stack, ~70× the cost of the object, which matters for floods of bad requests.
  */
-export function denial(code: ErrorCode, detail: string): Problem {
-  return { code, status: ERRORS[code].status, detail, options: {} };
+export function denial(code: ErrorCode, detail: string, options: ApiErrorOptions = {}): Problem {
+  return { code, status: ERRORS[code].status, detail, options };
 }
 
 /** The one error the app throws on purpose. `detail` is shown to the caller, so never put secrets in it. */

@@ -88,8 +88,13 @@ export function maskedKey(start: string): string {
   return `${start}...`;
 }
 
-/** SHA-256 hex of the whole key: what is stored and looked up, never the key. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const utf8 = new TextEncoder();
+
+/** SHA-256 hex of the whole key: what is stored and looked up, never the key. On every /v1 request. */
 export async function hashKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(key)));
+  let hex = "";
+  for (const byte of digest) hex += HEX_BYTES[byte];
+  return hex;
 }

@@ -15,9 +15,15 @@ export type UsageCounts = Record<UsageOutcome, number>;
 export const USAGE_TTL_SECONDS = 48 * 3600;
 export const HOUR_MS = 3_600_000;
 
-/** The hour of a moment as the keyspace spells it: `yyyymmddhh`, UTC. */
+let spelled = { startMs: Number.NaN, hour: "" };
+
+/** The hour of a moment as the keyspace spells it: `yyyymmddhh`, UTC. Spelled once per hour (hot path). */
 export function usageHour(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, "");
+  const startMs = ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS);
+  if (startMs !== spelled.startMs) {
+    spelled = { startMs, hour: new Date(startMs).toISOString().slice(0, 13).replace(/[-T]/g, "") };
+  }
+  return spelled.hour;
 }
 
 /** The start (unix ms) of an hour spelled `yyyymmddhh`. */

@@ -10,7 +10,13 @@ describe("the check script", () => {
     expect(CHECK_SCRIPT_SHA1).toBe(hex);
   });
 
-  it("usage hours are spelled yyyymmddhh in UTC", () => {
-    expect(usageHour(Date.UTC(2031, 0, 2, 3, 59, 59))).toBe("2031010203");
+  it("usage hours are spelled yyyymmddhh in UTC, whichever hour was spelled before", () => {
+    const moments = [
+      Date.UTC(2031, 0, 2, 3, 59, 59, 999),
+      Date.UTC(2031, 0, 2, 4),
+      Date.UTC(2031, 0, 2, 3),
+      Date.UTC(1999, 11, 31, 23, 30),
+    ];
+    expect(moments.map(usageHour)).toEqual(["2031010203", "2031010204", "2031010203", "1999123123"]);
   });
 });
