@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { createLocalStack } from "../scripts/local/stack";
 import { BenchClient } from "./client";
 import { runLoad } from "./load";
+import { chooseStores } from "./stores";
 
 const LOAD_SECONDS = 8;
 const CONNECTIONS = 10;
@@ -101,9 +102,10 @@ function summarise(profile: CpuProfile, requests: number) {
 async function main(): Promise<void> {
   const sessionSecret = randomBytes(32).toString("base64");
   const runId = `vk_profile_${Date.now().toString(36)}`;
+  const stores = await chooseStores(runId);
   const run = createLocalStack({
-    postgres: { kind: "fresh", adminUrl: "postgres://postgres@127.0.0.1:5432/postgres", name: runId },
-    redis: { kind: "claim", url: "redis://127.0.0.1:6379", runId },
+    postgres: stores.postgres,
+    redis: stores.redis,
     output: "quiet",
     wranglerArgs: ["--minify=false"],
     vars: {
