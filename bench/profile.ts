@@ -22,6 +22,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -81,6 +82,20 @@ function summarise(profile: CpuProfile, requests: number) {
     byFunction.set(name, (byFunction.get(name) ?? 0) + hits);
     byOrigin.set(origin(frame), (byOrigin.get(origin(frame)) ?? 0) + hits);
   }
+  // Inclusive: each sample counts once for every distinct function on its (synchronous) stack.
+  const parent = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  const inclusive = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    if (hits === 0 || node.callFrame.functionName.startsWith("(")) continue;
+    const names = new Set<string>();
+    for (let n: ProfileNode | undefined = node; n; n = parent.get(n.id)) {
+      if (n.callFrame.functionName && !n.callFrame.functionName.startsWith("("))
+        names.add(n.callFrame.functionName);
+    }
+    for (const name of names) inclusive.set(name, (inclusive.get(name) ?? 0) + hits);
+  }
   const perRequest = (hits: number) => ((hits * usPerHit) / 1000 / requests).toFixed(3);
   const top = (map: Map<string, number>, n: number) =>
     [...map.entries()]
@@ -96,6 +111,8 @@ function summarise(profile: CpuProfile, requests: number) {
     ...top(byOrigin, 12),
     "  by function (self time):",
     ...top(byFunction, 25),
+    "  by function (inclusive, synchronous stacks):",
+    ...top(inclusive, 30),
   ].join("\n");
 }
 
