@@ -45,6 +45,28 @@ export function isBlocked(prefix: string, identifier: string, nowMs: number): bo
 
 export type LimitAnswer = Awaited<ReturnType<Ratelimit["limit"]>>;
 
+type Algorithm = ReturnType<typeof Ratelimit.slidingWindow>;
+
+/**
+ * The algorithm for a limit holds no I/O object (only the limit and the window), so it is made once
+ * per limit and isolate; at most ALGORITHMS_MAX limits are remembered (then the memory starts over).
+ */
+const algorithms = new Map<number, Algorithm>();
+export const ALGORITHMS_MAX = 2_048;
+
+function algorithmFor(limit: number): Algorithm {
+  let algorithm = algorithms.get(limit);
+  if (!algorithm) {
+    if (algorithms.size >= ALGORITHMS_MAX) algorithms.clear();
+    algorithm = Ratelimit.slidingWindow(limit, `${WINDOW_SECONDS} s`);
+    algorithms.set(limit, algorithm);
+  }
+  return algorithm;
+}
+
+/** How many limits this isolate holds an algorithm for (bounded by ALGORITHMS_MAX). */
+export const algorithmCount = () => algorithms.size;
+
 /**
  * The one way to build a sliding-window limiter: per request (it holds the request's Redis client),
  * one minute, the shared block cache, and no library timeout — the Redis client's own deadline
@@ -53,7 +75,7 @@ export type LimitAnswer = Awaited<ReturnType<Ratelimit["limit"]>>;
 export function slidingWindow(redis: Redis, prefix: string, limit: number): Ratelimit {
   return new Ratelimit({
     redis,
-    limiter: Ratelimit.slidingWindow(limit, `${WINDOW_SECONDS} s`),
+    limiter: algorithmFor(limit),
     prefix,
     ephemeralCache: limiterCache,
     timeout: 0,

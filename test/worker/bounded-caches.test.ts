@@ -5,8 +5,16 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LIMITER_PREFIX } from "../../src/keys/keyspace";
-import { BlockCache, limiterCache } from "../../src/limits/sliding-window";
+import {
+  ALGORITHMS_MAX,
+  algorithmCount,
+  BlockCache,
+  limiterCache,
+  slidingWindow,
+} from "../../src/limits/sliding-window";
+import { createRedis } from "../../src/redis/client";
 import { blockedClients, ExpiringMap, keyCache, openedGates } from "../../src/verify/isolate-state";
+import { config } from "../support/stores";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -86,5 +94,14 @@ describe("BlockCache (the limiter's ephemeral cache)", () => {
   it("the shared cache every limiter uses is such a bounded cache", () => {
     expect(limiterCache).toBeInstanceOf(BlockCache);
     expect(limiterCache.maxEntries).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe("the limiter algorithms (one per limit value)", () => {
+  it("are remembered for at most ALGORITHMS_MAX distinct limits", () => {
+    const redis = createRedis(config());
+    for (let limit = 1; limit <= ALGORITHMS_MAX + 500; limit++) slidingWindow(redis, "vk:rl:test", limit);
+    expect(algorithmCount()).toBeGreaterThan(0);
+    expect(algorithmCount()).toBeLessThanOrEqual(ALGORITHMS_MAX);
   });
 });
