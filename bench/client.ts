@@ -135,8 +135,8 @@ export class BenchClient {
   }
 
   /**
-   * Requests and Redis commands the local Upstash server has served so far: a pipeline of 3 is
-   * 1 request and 3 commands, an EVALSHA 1 command.
+   * Requests and Redis commands the local Upstash server has served so far: a pipeline of 2 is
+   * 1 request and 2 commands, an EVALSHA 1 command.
    */
   async upstashTotals(): Promise<{ requests: number; commands: number }> {
     const counts = await this.counts("upstash");

@@ -79,7 +79,7 @@ export function renderMarkdown(r: BenchResults): string {
 
   parts.push(
     "**1. Round trips per request** (HTTP requests served by the local Neon / Upstash servers, and the Redis " +
-      "commands those Upstash requests carried — a pipeline of 3 is 1 request, 3 commands; median (min–max) over samples)",
+      "commands those Upstash requests carried — a pipeline of 2 is 1 request, 2 commands; median (min–max) over samples)",
   );
   parts.push(
     table(

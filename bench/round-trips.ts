@@ -170,7 +170,7 @@ export async function measureRoundTrips(
     ),
   );
   cases.push(
-    await rt.collect("/v1 warm key", "1 Upstash (≤ 3 commands) + 0 Neon", created.length, callWithGateClosed),
+    await rt.collect("/v1 warm key", "1 Upstash (≤ 2 commands) + 0 Neon", created.length, callWithGateClosed),
   );
   cases.push(
     await rt.collect(

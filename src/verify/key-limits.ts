@@ -1,11 +1,20 @@
 /**
- * The two limits of a live key (docs/DESIGN.md#account-limit): its own and its owner's account
- * window, asked together in the key check's one Upstash request. A request is admitted only when
+ * The two limits of a live key (docs/DESIGN.md#account-limit): its own (the library's `limit()`) and
+ * its owner's account window (asked by the check script), together in the key check's one Upstash
+ * request. A request is admitted only when
  * both admit it, and a refused request leaves no count on either.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
+import type { AccountWindowAsk } from "../keys/check-script";
 import { LIMITER_PREFIX } from "../keys/keyspace";
-import { forgetBlock, isBlocked, type LimitAnswer, slidingWindow } from "../limits/sliding-window";
+import {
+  forgetBlock,
+  isBlocked,
+  type LimitAnswer,
+  limiterCache,
+  slidingWindow,
+  WINDOW_SECONDS,
+} from "../limits/sliding-window";
 import type { Logger } from "../observability/logger";
 import { atCurrentLimit } from "./decision";
 import { answeredRate, type RateReport } from "./rate-headers";
@@ -36,38 +45,95 @@ interface Effects {
 }
 
 const PREFIX = { key: LIMITER_PREFIX.key, account: LIMITER_PREFIX.account } as const;
+const WINDOW_MS = WINDOW_SECONDS * 1000;
+const windowEndMs = (nowMs: number) => (Math.floor(nowMs / WINDOW_MS) + 1) * WINDOW_MS;
 const identifierOf = (s: LimitSubject, policy: Policy) => (policy === "key" ? s.keyId : s.ownerId);
 const limitOf = (s: LimitSubject, policy: Policy) => (policy === "key" ? s.keyLimit : s.accountLimit);
 
+/** The account's part of the check script's ask, or the answer this isolate already knows. */
+export type AccountAsk =
+  | { kind: "script"; window: AccountWindowAsk; counted: boolean }
+  | { kind: "known"; answer: PolicyAnswer };
+
+export interface LimitsAsk {
+  /** A limit this isolate knows is spent: the request is refused whatever Redis says. */
+  spent: boolean;
+  /** The key's own limit, asked of the library now (so it shares the request). */
+  key: Promise<PolicyAnswer>;
+  /** What the check script, sent in the same tick, is to do for the account. */
+  account: AccountAsk;
+}
+
 /**
- * Starts both asks now (so they share the request with whatever else starts in this tick). A limit
- * this isolate knows is spent refuses at once, and the other is then only read (rate 0), not counted.
+ * Starts the key's ask now (so it shares the request with the check script, sent in the same tick)
+ * and says what the script is to ask of the account window. A limit this isolate knows is spent
+ * refuses at once, and the other is then only read, not counted.
  */
-export function askLimits(
-  redis: Redis,
-  s: LimitSubject,
-  nowMs: number,
-): { spent: boolean; answers: Promise<KeyLimits> } {
+export function askLimits(redis: Redis, s: LimitSubject, nowMs: number): LimitsAsk {
   const spent = {
     key: isBlocked(PREFIX.key, s.keyId, nowMs),
     account: isBlocked(PREFIX.account, s.ownerId, nowMs),
   };
-  const ask = async (policy: Policy, other: Policy): Promise<PolicyAnswer> => {
-    const readOnly = spent[other] && !spent[policy];
-    const answer = await slidingWindow(redis, PREFIX[policy], limitOf(s, policy)).limit(
-      identifierOf(s, policy),
-      {
-        rate: readOnly ? 0 : 1,
-      },
-    );
-    if (readOnly) return { answer: { ...answer, success: true }, limit: limitOf(s, policy), counted: false };
-    return { answer, limit: limitOf(s, policy), counted: answer.success };
+  const readOnlyKey = spent.account && !spent.key;
+  const key = slidingWindow(redis, PREFIX.key, s.keyLimit)
+    .limit(s.keyId, { rate: readOnlyKey ? 0 : 1 })
+    .then((answer): PolicyAnswer => {
+      if (readOnlyKey) return { answer: { ...answer, success: true }, limit: s.keyLimit, counted: false };
+      return { answer, limit: s.keyLimit, counted: answer.success };
+    });
+  return { spent: spent.key || spent.account, key, account: accountAsk(s, nowMs, spent) };
+}
+
+function accountAsk(s: LimitSubject, nowMs: number, spent: { key: boolean; account: boolean }): AccountAsk {
+  if (spent.account) {
+    const reset = limiterCache.get(`${PREFIX.account}:${s.ownerId}`) ?? windowEndMs(nowMs);
+    const answer: LimitAnswer = {
+      success: false,
+      limit: s.accountLimit,
+      remaining: 0,
+      reset,
+      pending: Promise.resolve(),
+    };
+    return { kind: "known", answer: { answer, limit: s.accountLimit, counted: false } };
+  }
+  const window = Math.floor(nowMs / WINDOW_MS);
+  const base = `${PREFIX.account}:${s.ownerId}`;
+  return {
+    kind: "script",
+    counted: !spent.key,
+    window: {
+      currentKey: `${base}:${window}`,
+      previousKey: `${base}:${window - 1}`,
+      limit: s.accountLimit,
+      nowMs,
+      windowMs: WINDOW_MS,
+      increment: spent.key ? 0 : 1,
+    },
   };
-  const answers = Promise.all([ask("key", "account"), ask("account", "key")]).then(([key, account]) => ({
-    key,
-    account,
-  }));
-  return { spent: spent.key || spent.account, answers };
+}
+
+/** Both policies' answers, once the key's limiter and the check script have answered. */
+export async function limitsAnswered(
+  s: LimitSubject,
+  ask: LimitsAsk,
+  accountRemaining: number | null,
+): Promise<KeyLimits> {
+  const key = await ask.key;
+  if (ask.account.kind === "known") return { key, account: ask.account.answer };
+  const { window, counted } = ask.account;
+  const remaining = accountRemaining ?? 0;
+  const success = remaining >= 0;
+  const reset = (Math.floor(window.nowMs / WINDOW_MS) + 1) * WINDOW_MS;
+  // As the library does: a refusal is remembered until the window ends, so the next ask needs no Redis.
+  if (!success) limiterCache.set(`${PREFIX.account}:${s.ownerId}`, reset);
+  const answer: LimitAnswer = {
+    success: counted ? success : true,
+    limit: window.limit,
+    remaining: Math.max(0, remaining),
+    reset,
+    pending: Promise.resolve(),
+  };
+  return { key, account: { answer, limit: window.limit, counted: counted && success } };
 }
 
 /**

@@ -36,7 +36,7 @@ import {
   upstashBreaker,
 } from "./isolate-state";
 import { factsOf, subjectOf, toKeyRow, usageOutcome } from "./key-facts";
-import { askLimits, atCurrentLimits, giveBack, limitsReport, refusedBy } from "./key-limits";
+import { askLimits, atCurrentLimits, giveBack, limitsAnswered, limitsReport, refusedBy } from "./key-limits";
 import { unaskedRate } from "./rate-headers";
 
 /** A cached row is used until ROW_MAX_AGE_MS after its Neon read, however often it is confirmed. */
@@ -161,31 +161,34 @@ class VerifyRun {
   }
 
   /**
-   * ONE request: the key's limit, the account's limit and the check script (marker, last-used
-   * gate, usage). Usage is counted as the outcome known before asking; `recounted` moves it when
-   * the answers change it (a 429 the limiter answered, a key found changed).
+   * ONE request of two commands: the key's limit and the check script (marker, last-used gate,
+   * usage, account window). Usage is counted as the outcome known before asking; `recounted` moves
+   * it when the answers change it (a 429 a limit answered, a key found changed).
    */
   private async askUpstash(facts: KeyFacts) {
     const redis = this.ctx.stores.redis;
-    const asked = askLimits(redis, subjectOf(facts), this.nowMs);
+    const subject = subjectOf(facts);
+    const asked = askLimits(redis, subject, this.nowMs);
     const lacking = this.request.required !== null && !facts.permissions.includes(this.request.required);
     const counted: UsageOutcome = asked.spent ? "limited" : lacking ? "denied" : "ok";
     // A gate this isolate opened is still shut: asking Redis to open it again would only say no.
     const gateShut = openedGates.get(facts.id, this.nowMs) !== undefined;
-    const [limits, touched] = await Promise.all([
-      asked.answers,
-      touchKey(redis, {
-        keyId: facts.id,
-        hour: this.hour,
-        outcome: counted,
-        gateSeconds: gateShut ? 0 : LAST_USED_GATE_SECONDS,
-      }),
+    const touched = touchKey(redis, {
+      keyId: facts.id,
+      hour: this.hour,
+      outcome: counted,
+      gateSeconds: gateShut ? 0 : LAST_USED_GATE_SECONDS,
+      account: asked.account.kind === "script" ? asked.account.window : undefined,
+    });
+    const [limits, touch] = await Promise.all([
+      touched.then((t) => limitsAnswered(subject, asked, t.accountRemaining)),
+      touched,
     ]);
-    if (touched.gateOpened) {
+    if (touch.gateOpened) {
       openedGates.set(facts.id, true, this.nowMs + LAST_USED_GATE_SECONDS * 1000, this.nowMs);
     }
-    this.ctx.waitUntil(Promise.all([limits.key.answer.pending, limits.account.answer.pending]));
-    return { limits, counted, ...touched };
+    this.ctx.waitUntil(limits.key.answer.pending);
+    return { limits, counted, marker: touch.marker, gateOpened: touch.gateOpened };
   }
 
   /** The verdict, with the request's usage moved to the outcome it ended with. */

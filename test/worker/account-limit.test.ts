@@ -1,9 +1,11 @@
 /** One limit for all keys of an owner (docs/DESIGN.md#account-limit), in the key check's one request. */
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { lastUsedGateKey } from "../../src/keys/keyspace";
+import { LIMITER_PREFIX, lastUsedGateKey } from "../../src/keys/keyspace";
+import { slidingWindow } from "../../src/limits/sliding-window";
 import { expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
+import { redis } from "../support/stores";
 import { issueKey, upstashCommand, v1 } from "../support/v1";
 import { inOneMinuteWindow } from "../support/window";
 
@@ -96,6 +98,20 @@ describe("the account limit", () => {
     expect(raised.headers.get("RateLimit-Policy")).toContain('"account";q=2000;w=60');
   });
 
+  it("the window the check script counts is the library's own: @upstash/ratelimit reads the same count", async () => {
+    const owner = newUserId();
+    const key = await issueKey(owner, ["projects:read"], { rateLimit: 1000 });
+    await exports.default.setAccountLimit(owner, 50);
+    inOneMinuteWindow();
+    for (let i = 0; i < 7; i++) expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    const library = slidingWindow(redis(), LIMITER_PREFIX.account, 50);
+    expect((await library.getRemaining(owner)).remaining).toBe(43);
+    // And the library's own count (a refund path uses it) is what the next request sees.
+    await library.limit(owner, { rate: 40 });
+    const next = await v1(key.key, "/v1/key");
+    expect(next.headers.get("RateLimit")).toContain('"account";r=2;');
+  });
+
   it("setAccountLimit refuses bad arguments with invalid_request", async () => {
     for (const limit of [0, 9, 1_000_001, 1.5, "100", undefined]) {
       expect(await exports.default.setAccountLimit(newUserId(), limit as never)).toMatchObject({
@@ -111,7 +127,7 @@ describe("the account limit", () => {
 });
 
 describe("the warm-key budget with the account limit and usage counting on", () => {
-  it("1 Upstash request, 0 Neon, 3 Redis commands", async () => {
+  it("1 Upstash request, 0 Neon, 2 Redis commands (the key's limit; the check script with the account)", async () => {
     const key = await issueKey(newUserId(), ["projects:read"]);
     await v1(key.key, "/v1/key");
     await upstashCommand("SET", lastUsedGateKey(key.id), "1", "EX", "60");
@@ -120,7 +136,7 @@ describe("the warm-key budget with the account limit and usage counting on", () 
     expect({ upstash: warm.upstash, neon: warm.neon, commands: warm.commands }).toEqual({
       upstash: 1,
       neon: 0,
-      commands: 3,
+      commands: 2,
     });
   });
 });
@@ -136,12 +152,12 @@ describe("no command whose answer the isolate knows", () => {
     expect({ upstash: second.upstash, neon: second.neon, commands: second.commands }).toEqual({
       upstash: 1,
       neon: 0,
-      commands: 3,
+      commands: 2,
     });
     expect(await upstashCommand("EXISTS", lastUsedGateKey(key.id))).toBe(0);
   });
 
-  it("the first 429 the limiter answers costs one more request of 2 commands; later ones 1 request of 2", async () => {
+  it("the first 429 the limiter answers costs one more request of 2 commands; later ones 1 request of 1", async () => {
     const key = await issueKey(newUserId(), ["projects:read"], { rateLimit: 10 });
     await v1(key.key, "/v1/key");
     await upstashCommand("SET", lastUsedGateKey(key.id), "1", "EX", "120");
@@ -153,17 +169,17 @@ describe("no command whose answer the isolate knows", () => {
     expect({ upstash: first.upstash, neon: first.neon, commands: first.commands }).toEqual({
       upstash: 2,
       neon: 0,
-      commands: 5,
+      commands: 4,
     });
-    // Known blocked: the key's limit is answered here; the account is read, the marker and usage asked.
+    // Known blocked: the key's limit is answered here; the script reads the account, marker and counts usage.
     const later = await countRequests(() => v1(key.key, "/v1/key"));
     await expectProblem(later.result, 429, "rate_limited");
-    expect({ upstash: later.upstash, commands: later.commands }).toEqual({ upstash: 1, commands: 2 });
+    expect({ upstash: later.upstash, commands: later.commands }).toEqual({ upstash: 1, commands: 1 });
   });
 });
 
 describe("one pipeline per request", () => {
-  it("two concurrent key checks never share a pipeline: 2 Upstash requests of 3 commands each", async () => {
+  it("two concurrent key checks never share a pipeline: 2 Upstash requests of 2 commands each", async () => {
     const [a, b] = await Promise.all([
       issueKey(newUserId(), ["projects:read"]),
       issueKey(newUserId(), ["projects:read"]),
@@ -174,6 +190,6 @@ describe("one pipeline per request", () => {
     }
     const both = await countRequests(() => Promise.all([v1(a.key, "/v1/key"), v1(b.key, "/v1/key")]));
     expect(both.result.map((r) => r.status)).toEqual([200, 200]);
-    expect({ upstash: both.upstash, commands: both.commands }).toEqual({ upstash: 2, commands: 6 });
+    expect({ upstash: both.upstash, commands: both.commands }).toEqual({ upstash: 2, commands: 4 });
   });
 });
