@@ -96,9 +96,7 @@ export const providerKeys = pgTable(
     check("provider_keys_provider_known", sql`${t.provider} in (${sqlTextList(PROVIDERS)})`),
     check("provider_keys_status_known", sql`${t.status} in (${sqlTextList(PROVIDER_KEY_STATUSES)})`),
     check("provider_keys_rejected_at", sql`(${t.status} = 'rejected') = (${t.rejectedAt} is not null)`),
-    index("provider_keys_recheck_idx")
-      .on(t.checkAttemptedAt)
-      .where(sql`${t.status} = 'valid'`),
+    index("provider_keys_recheck_idx").on(t.checkAttemptedAt).where(sql`${t.status} = 'valid'`),
   ],
 );
 
