@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq, inArray } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Env, loadConfig } from "../../src/config/env";
+import { ConfigError, type Env, loadConfig } from "../../src/config/env";
 import { auditEvents, providerKeys } from "../../src/db/schema";
 import { createLogger } from "../../src/observability/logger";
 import { recheckProviderKeys } from "../../src/providers/recheck";
@@ -139,5 +139,22 @@ describe("the health re-check", () => {
     });
     expect(after?.checkAttemptedAt.getTime()).toBeGreaterThan(before?.checkAttemptedAt.getTime() as number);
     expect(sent.filter((event) => event.ownerId === owner)).toEqual([]);
+  });
+});
+
+describe("the re-check's configuration", () => {
+  it("defaults to 20 keys a run every 7 days; out-of-range values are refused by name", () => {
+    expect(config().providerKeyRecheck).toEqual({ batchSize: 20, intervalDays: 7 });
+    for (const bad of [{ PROVIDER_KEY_RECHECK_BATCH: "0" }, { PROVIDER_KEY_RECHECK_DAYS: "x" }]) {
+      const thrown = (() => {
+        try {
+          config(bad);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as ConfigError).problems.join()).toContain(Object.keys(bad)[0]);
+    }
   });
 });
