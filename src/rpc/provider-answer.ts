@@ -14,21 +14,23 @@ export function passThrough(upstream: Response, attribution: Record<string, stri
   return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
 }
 
-/** A refused key: the provider's status, our words, never its body. */
-export async function rejectedKeyAnswer(
-  upstream: Response,
+/**
+ * A bad-key status: the provider's status, our words, never its body. `rejected` says whether the
+ * key check confirmed it (the key is now `rejected`) or the key still works for listing models.
+ */
+export function refusedAnswer(
+  status: number,
   label: string,
+  rejected: boolean,
   requestId: string,
   attribution: Record<string, string>,
-): Promise<Response> {
-  await upstream.body?.cancel().catch(() => undefined);
-  const detail = `${label} no longer accepts the stored key. Save the key again in Settings.`;
-  const body = {
-    ...problemBody(new ApiError("provider_rejected_key", detail), requestId),
-    status: upstream.status,
-  };
+): Response {
+  const detail = rejected
+    ? `${label} no longer accepts the stored key. Save the key again in Settings.`
+    : `${label} refused this request with HTTP ${status}; the stored key itself is still accepted.`;
+  const body = { ...problemBody(new ApiError("provider_rejected_key", detail), requestId), status };
   const headers = new Headers(attribution);
   headers.set("Content-Type", "application/problem+json");
   headers.set("X-Request-Id", requestId);
-  return new Response(JSON.stringify(body), { status: upstream.status, headers });
+  return new Response(JSON.stringify(body), { status, headers });
 }

@@ -3,24 +3,21 @@
  * leaves this Worker: `providerFetch` attaches it here and streams the provider's answer back.
  */
 
-import { systemActor } from "../audit/events";
 import { PROVIDERS, type Provider } from "../domain/providers";
 import { ApiError, problemResponse } from "../http/errors";
 import { hasControlCharacters } from "../lib/text";
 import { attributionHeaders } from "../providers/attribution";
 import { isBadKeyAnswer } from "../providers/bad-key";
 import { joinUrl } from "../providers/registry";
-import { recordRejection } from "../providers/rejection";
+import { rejectionOnUse } from "../providers/rejection";
 import { type Credential, credentialFor } from "../providers/service";
 import { failureOf, type RpcContext, type RpcFailure, rpcFailure, textArgument } from "./contract";
-import { passThrough, rejectedKeyAnswer } from "./provider-answer";
+import { passThrough, refusedAnswer } from "./provider-answer";
 
 export type ProviderRoute =
   | { ok: true; billing: "byom"; provider: Provider; keyHint: string | null }
   | { ok: true; billing: "credits"; provider: Provider }
   | { ok: true; billing: "blocked"; provider: Provider; code: "needs_reentry" | "provider_rejected_key" };
-
-const RPC_ACTOR = systemActor("rpc");
 
 export interface ProviderFetchInit {
   method?: string;
@@ -152,8 +149,10 @@ export async function providerFetch(
       });
     }
     if (isBadKeyAnswer(id, upstream.status)) {
-      await recordUseRejection(ctx, credential.row, upstream.status);
-      return rejectedKeyAnswer(upstream, credential.definition.label, requestId, attribution);
+      // Its body may echo the key: dropped before anything else is asked.
+      await upstream.body?.cancel().catch(() => undefined);
+      const rejected = await rejectionOnUseLogged(ctx, credential, upstream.status);
+      return refusedAnswer(upstream.status, credential.definition.label, rejected, requestId, attribution);
     }
     return passThrough(upstream, attribution);
   } catch (error) {
@@ -163,15 +162,16 @@ export async function providerFetch(
 }
 
 /** A store that cannot record the rejection must not hide the provider's answer: logged, not thrown. */
-async function recordUseRejection(
+async function rejectionOnUseLogged(
   ctx: RpcContext,
-  row: Extract<Credential, { kind: "usable" }>["row"],
+  credential: Extract<Credential, { kind: "usable" }>,
   status: number,
-): Promise<void> {
+): Promise<boolean> {
   const deps = { db: ctx.stores.db, queue: ctx.events, logger: ctx.logger };
   try {
-    await recordRejection(deps, row, { via: "use", status }, RPC_ACTOR);
+    return await rejectionOnUse(deps, credential, status);
   } catch (error) {
-    ctx.logger.log("error", "provider_key_reject_failed", { provider: row.provider, error });
+    ctx.logger.log("error", "provider_key_reject_failed", { provider: credential.definition.id, error });
+    return false;
   }
 }

@@ -155,8 +155,8 @@ export async function startFakeProviders(): Promise<FakeProviders> {
 
   /**
    * A chat completion: `stream: true` sends one chunk now and the rest only once the test has read
-   * it and released the stream; model "missing" is OpenAI's 404, "region-locked" its 403; anything
-   * else a JSON completion.
+   * it and released the stream; model "missing" is OpenAI's 404, "region-locked" its 403,
+   * "scope-limited" the 401 of a restricted key lacking a scope; anything else a JSON completion.
    */
   const complete = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const key = bearer(req.headers) ?? "";
@@ -168,6 +168,10 @@ export async function startFakeProviders(): Promise<FakeProviders> {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch {
       return send(res, 400, { error: { message: "We could not parse the JSON body of your request." } });
+    }
+    if (body.model === "scope-limited") {
+      const message = "You have insufficient permissions for this operation. Missing scopes: model.request.";
+      return send(res, 401, { error: { message, type: "invalid_request_error", code: null } });
     }
     if (body.model === "region-locked") {
       const message = "Country, region, or territory not supported";

@@ -135,6 +135,32 @@ describe("a provider 401 on use", () => {
     expect(await rejectionAudit(userId)).toHaveLength(1);
   });
 
+  it("a 401 the key check does not confirm (a restricted key lacking a scope) keeps the key", async () => {
+    const userId = newUserId();
+    const key = `sk-good-scoped-${crypto.randomUUID()}`;
+    await savedKey(userId, key);
+    await resetProviderRequests();
+    const { queue, sent } = recordingQueue();
+    const answer = await providerFetchWith(queue, userId, "openai", "/chat/completions", {
+      ...chat,
+      body: JSON.stringify({ model: "scope-limited", messages: [] }),
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("X-Vulk-Billing")).toBe("byom");
+    const body = (await answer.json()) as { status: number; detail: string };
+    expect(body.status).toBe(401);
+    expect(body.detail).toContain("still accepted");
+    // The confirmation was the save's check: one models list with the key.
+    expect((await providerRequests()).map((r) => r.path)).toEqual([
+      "/openai/v1/chat/completions",
+      "/openai/v1/models",
+    ]);
+    expect((await storedRow(userId))?.status).toBe("valid");
+    expect(sent).toEqual([]);
+    expect(await rejectionAudit(userId)).toEqual([]);
+    expect(await exports.default.providerRoute(userId, "openai")).toMatchObject({ billing: "byom" });
+  });
+
   it("a 403 is not a bad-key answer for OpenAI (its 403 is a region refusal): nothing is marked", async () => {
     const userId = newUserId();
     await savedKey(userId, `sk-good-region-${crypto.randomUUID()}`);
