@@ -1,6 +1,6 @@
 /**
- * Which credential a generation request is billed to (docs/DESIGN.md#rpc), pure: the one
- * decision behind `providerRoute`'s `billing` and `providerFetch`'s `X-Vulk-Billing` header.
+ * Which credential a generation request is billed to (docs/DESIGN.md#rpc), pure: the
+ * `X-Vulk-Billing` header of `providerFetch`, the same mapping as `providerRoute`'s `billing`.
  */
 import type { Credential } from "./service";
 
