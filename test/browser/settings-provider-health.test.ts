@@ -106,6 +106,10 @@ describe("provider cards show the health of their keys", () => {
     );
     // The other provider's key was not due: still Active.
     await eventually(() => badgeOf("mistral")).toBe("Active");
+    // And the owner's Activity says so, newest first.
+    await eventually(() => page.locator("#activity-list .activity-text").first().textContent()).toBe(
+      "OpenAI stopped accepting your key at the weekly check: save it again in Provider keys",
+    );
   });
 
   it("a key that no longer opens Needs re-entry", async () => {
