@@ -3,9 +3,7 @@
  * `rejected` with its audit row in one statement, then `provider_key.rejected` goes to
  * `EVENTS_QUEUE` (docs/DESIGN.md#owner-events). Only the call that changed the row sends the event.
  */
-
-import type { Actor } from "../audit/events";
-import { systemActor } from "../audit/events";
+import { type Actor, systemActor } from "../audit/events";
 import type { Database } from "../db/client";
 import type { Provider } from "../domain/providers";
 import { providerKeyRejectedEvent } from "../events/owner-events";
