@@ -5,6 +5,7 @@ import { ApiError, problemResponse } from "./http/errors";
 import { announceExpiringKeys } from "./keys/expiring";
 import { type IndexRebuildProgress, rebuildIndexBatch } from "./keys/index-rebuild";
 import { type RollupProgress, rollUpUsage } from "./keys/usage-rollup";
+import { type RecheckProgress, recheckProviderKeys } from "./providers/recheck";
 import { type RewrapProgress, rewrapBatch } from "./providers/rewrap";
 import { type AccountLimitResult, setAccountLimitOf } from "./rpc/account-limit";
 import { type RpcFailure, runRpc } from "./rpc/contract";
@@ -19,6 +20,7 @@ export type { RpcRateLimit, VerifyResult } from "./rpc/verify";
 export type RewrapResult = ({ ok: true } & RewrapProgress) | RpcFailure;
 export type IndexRebuildResult = ({ ok: true } & IndexRebuildProgress) | RpcFailure;
 export type UsageRollupResult = ({ ok: true } & RollupProgress) | RpcFailure;
+export type RecheckResult = ({ ok: true } & RecheckProgress) | RpcFailure;
 
 /**
  * The Worker. HTTP goes through the Hono app; other VULK Workers call the RPC methods below
@@ -38,7 +40,7 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
 
   /**
    * Cron Trigger: one bounded batch each of master-key rotation, the key-hash index rebuild, the
-   * usage roll-up and the `key.expiring` notices.
+   * usage roll-up, the `key.expiring` notices and the provider-key health re-check.
    */
   override async scheduled(): Promise<void> {
     await this.rewrapProviderKeys();
@@ -47,6 +49,15 @@ export default class VulkKeys extends WorkerEntrypoint<Env> {
     await this.call("announceExpiringKeys", async (ctx) => ({
       ok: true as const,
       ...(await announceExpiringKeys(ctx.stores.db, this.env.EVENTS_QUEUE, ctx.logger)),
+    }));
+    await this.recheckProviderKeys();
+  }
+
+  /** One batch of the provider-key health re-check on demand (the Cron Trigger runs one per run). */
+  recheckProviderKeys(): Promise<RecheckResult> {
+    return this.call("recheckProviderKeys", async (ctx) => ({
+      ok: true as const,
+      ...(await recheckProviderKeys(ctx.stores.db, ctx.config, ctx.events, ctx.logger)),
     }));
   }
 

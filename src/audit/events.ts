@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   "provider_key.set",
   "provider_key.replaced",
   "provider_key.removed",
+  "provider_key.rejected",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -16,6 +16,10 @@ export interface Env {
   PROVIDER_BASE_URLS?: string;
   /** Requests per minute across all keys of an owner without a limit of their own. */
   ACCOUNT_RATE_LIMIT?: string;
+  /** Provider keys re-checked per Cron run (docs/DESIGN.md#provider-keys). */
+  PROVIDER_KEY_RECHECK_BATCH?: string;
+  /** Days after which a stored provider key is checked with its provider again. */
+  PROVIDER_KEY_RECHECK_DAYS?: string;
   /** Where GitHub publishes the keys that sign secret-scanning reports (tests point it at a fixture). */
   GITHUB_SCANNING_KEYS_URL?: string;
   /** Local only: point the Neon client at the local protocol server. */
@@ -44,7 +48,17 @@ export interface Config {
   providerBaseUrls: Partial<Record<Provider, string>>;
   githubScanningKeysUrl: string;
   accountRateLimit: number;
+  providerKeyRecheck: { batchSize: number; intervalDays: number };
 }
+
+/** The health re-check's defaults: 10,000 keys within 7 days at 20 a run (docs/DESIGN.md#configuration). */
+export const PROVIDER_KEY_RECHECK = {
+  batch: { min: 1, max: 500, default: 20 },
+  days: { min: 1, max: 90, default: 7 },
+} as const;
+
+const boundedInt = (bounds: { min: number; max: number; default: number }) =>
+  z.coerce.number().int().min(bounds.min).max(bounds.max).default(bounds.default);
 
 const nonEmpty = z.string().trim().min(1, "is required");
 const commaList = nonEmpty.transform((v) =>
@@ -115,6 +129,8 @@ const envSchema = z.object({
     .min(ACCOUNT_RATE_LIMIT.min)
     .max(ACCOUNT_RATE_LIMIT.max)
     .default(ACCOUNT_RATE_LIMIT.default),
+  PROVIDER_KEY_RECHECK_BATCH: boundedInt(PROVIDER_KEY_RECHECK.batch),
+  PROVIDER_KEY_RECHECK_DAYS: boundedInt(PROVIDER_KEY_RECHECK.days),
 });
 
 export class ConfigError extends Error {
@@ -146,6 +162,10 @@ export function loadConfig(env: Env): Config {
     providerBaseUrls: e.PROVIDER_BASE_URLS,
     githubScanningKeysUrl: e.GITHUB_SCANNING_KEYS_URL,
     accountRateLimit: e.ACCOUNT_RATE_LIMIT,
+    providerKeyRecheck: {
+      batchSize: e.PROVIDER_KEY_RECHECK_BATCH,
+      intervalDays: e.PROVIDER_KEY_RECHECK_DAYS,
+    },
   };
   cache.set(env, config);
   return config;

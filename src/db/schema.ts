@@ -82,6 +82,12 @@ export const providerKeys = pgTable(
     baseUrl: text("base_url"),
     status: text("status").notNull().default("valid"),
     validatedAt: timestamptz("validated_at"),
+    /** When the provider last gave a clear answer about the key (accepted at a save or re-check, or rejected). */
+    lastCheckedAt: timestamptz("last_checked_at"),
+    /** When a re-check last asked (whatever the answer): orders the health re-check (docs/DESIGN.md#provider-keys). */
+    checkAttemptedAt: timestamptz("check_attempted_at").notNull().defaultNow(),
+    /** When the provider refused the stored key (status `rejected`); cleared by a save. */
+    rejectedAt: timestamptz("rejected_at"),
     createdAt: timestamptz("created_at").notNull().defaultNow(),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
   },
@@ -89,6 +95,8 @@ export const providerKeys = pgTable(
     primaryKey({ name: "provider_keys_pkey", columns: [t.ownerId, t.provider] }),
     check("provider_keys_provider_known", sql`${t.provider} in (${sqlTextList(PROVIDERS)})`),
     check("provider_keys_status_known", sql`${t.status} in (${sqlTextList(PROVIDER_KEY_STATUSES)})`),
+    check("provider_keys_rejected_at", sql`(${t.status} = 'rejected') = (${t.rejectedAt} is not null)`),
+    index("provider_keys_recheck_idx").on(t.checkAttemptedAt).where(sql`${t.status} = 'valid'`),
   ],
 );
 

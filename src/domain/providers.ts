@@ -13,5 +13,6 @@ export const PROVIDERS = [
 ] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export const PROVIDER_KEY_STATUSES = ["valid", "needs_reentry"] as const;
+/** `rejected`: the provider refused the stored key (on use or at a re-check) until it is saved again. */
+export const PROVIDER_KEY_STATUSES = ["valid", "needs_reentry", "rejected"] as const;
 export type ProviderKeyStatus = (typeof PROVIDER_KEY_STATUSES)[number];

@@ -2,9 +2,15 @@
  * Security events for a key's owner (docs/DESIGN.md#owner-events), pure: one versioned JSON
  * message per event. Never a secret in a message: keys appear by id and display start only.
  */
+import type { Provider } from "../domain/providers";
 import type { SecretFinding } from "../scanning/source-scan";
 
-export const EVENT_TYPES = ["key.leak_revoked", "deploy.secrets_blocked", "key.expiring"] as const;
+export const EVENT_TYPES = [
+  "key.leak_revoked",
+  "deploy.secrets_blocked",
+  "key.expiring",
+  "provider_key.rejected",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OwnerEvent {
@@ -68,5 +74,17 @@ export function keyExpiringEvent(
     keyId: key.id,
     keyStart: key.start,
     details: { expiresAt: key.expiresAt.toISOString() },
+  };
+}
+
+/** The provider refused the owner's stored key (on use or at the health re-check): never its answer. */
+export function providerKeyRejectedEvent(
+  key: { ownerId: string; provider: Provider; hint: string | null },
+  record: { via: "use" | "recheck"; status: number },
+  at: Date,
+): OwnerEvent {
+  return {
+    ...base("provider_key.rejected", key.ownerId, at),
+    details: { provider: key.provider, hint: key.hint, via: record.via, status: record.status },
   };
 }

@@ -10,7 +10,7 @@ const MAX_READ_BYTES = 4096;
 
 export type CheckOutcome =
   | { result: "accepted" }
-  | { result: "rejected" }
+  | { result: "rejected"; status: number }
   | { result: "unreachable"; reason: string };
 
 /** The first `limit` bytes of a body as text; the rest is cancelled, never buffered. */
@@ -66,7 +66,7 @@ export async function checkProviderKey(
     }
     return { result: "accepted" };
   }
-  if (definition.rejects(response.status, bodyStart)) return { result: "rejected" };
+  if (definition.rejects(response.status, bodyStart)) return { result: "rejected", status: response.status };
   if (response.status >= 300 && response.status < 400)
     return { result: "unreachable", reason: "answered with a redirect, which is not followed" };
   return { result: "unreachable", reason: `answered HTTP ${response.status}` };

@@ -39,11 +39,14 @@ export async function upsertProviderKey(
     db.execute(sql`with previous as (
         select 1 from provider_keys where owner_id = ${ownerId} and provider = ${provider}),
       saved as (
-        insert into provider_keys (owner_id, provider, ciphertext, hint, base_url, status, validated_at)
-        values (${ownerId}, ${provider}, ${sealed.ciphertext}, ${sealed.hint}, ${sealed.baseUrl}, 'valid', now())
+        insert into provider_keys (owner_id, provider, ciphertext, hint, base_url, status, validated_at,
+          last_checked_at, check_attempted_at)
+        values (${ownerId}, ${provider}, ${sealed.ciphertext}, ${sealed.hint}, ${sealed.baseUrl}, 'valid', now(),
+          now(), now())
         on conflict (owner_id, provider) do update set
           ciphertext = excluded.ciphertext, hint = excluded.hint, base_url = excluded.base_url,
-          status = 'valid', validated_at = now(), updated_at = now()
+          status = 'valid', validated_at = now(), last_checked_at = now(), check_attempted_at = now(),
+          rejected_at = null, updated_at = now()
         returning owner_id, provider)
       ${auditFrom(
         sql`saved`,
@@ -78,6 +81,69 @@ export async function markNeedsReentry(db: Database, row: ProviderKeyRow): Promi
     .update(providerKeys)
     .set({ status: "needs_reentry", updatedAt: sql`now()` })
     .where(and(owned(row.ownerId, row.provider as Provider), eq(providerKeys.ciphertext, row.ciphertext)));
+}
+
+/** The stored row a check or a use was made with: a write applies only while it is still that row. */
+export type StoredKeyRef = Pick<ProviderKeyRow, "ownerId" | "provider" | "ciphertext" | "hint">;
+
+const sameValidRow = (row: StoredKeyRef) =>
+  and(
+    owned(row.ownerId, row.provider as Provider),
+    eq(providerKeys.ciphertext, row.ciphertext),
+    eq(providerKeys.status, "valid"),
+  );
+
+export interface RejectionRecord {
+  /** How the refusal was seen: an answer to a `providerFetch`, or the health re-check. */
+  via: "use" | "recheck";
+  /** The provider's HTTP status (never its body). */
+  status: number;
+}
+
+/**
+ * Marks a still-valid row `rejected` and audits it, in one statement; the time when this call did
+ * it, or null when the row was already marked, replaced or removed — so concurrent refusals of one
+ * key record one rejection.
+ */
+export async function markRejected(
+  db: Database,
+  row: StoredKeyRef,
+  record: RejectionRecord,
+  actor: Actor,
+): Promise<Date | null> {
+  const result = await db.execute<{ rejected_at: string }>(sql`with marked as (
+      update provider_keys set status = 'rejected', rejected_at = now(), last_checked_at = now(),
+        updated_at = now()
+      where owner_id = ${row.ownerId} and provider = ${row.provider} and ciphertext = ${row.ciphertext}
+        and status = 'valid'
+      returning owner_id, provider, rejected_at),
+    audited as (${auditFrom(sql`marked`, "provider_key.rejected", actor, sql`marked.provider`, sql`marked.owner_id`, { hint: row.hint, ...record })})
+    select rejected_at from marked`);
+  const [marked] = result.rows;
+  return marked ? new Date(marked.rejected_at) : null;
+}
+
+/** The provider accepted the stored key again (health re-check). */
+export async function markChecked(db: Database, row: StoredKeyRef): Promise<void> {
+  await db.update(providerKeys).set({ lastCheckedAt: sql`now()` }).where(sameValidRow(row));
+}
+
+/**
+ * Claims the valid rows whose last re-check attempt is older than `days`, oldest first: their
+ * attempt time becomes now, so an overlapping run skips them and a provider that does not answer
+ * cannot keep the same rows at the head of the queue.
+ */
+export function claimRecheckBatch(db: Database, days: number, limit: number): Promise<ProviderKeyRow[]> {
+  return db
+    .update(providerKeys)
+    .set({ checkAttemptedAt: sql`now()` })
+    .where(
+      sql`(${providerKeys.ownerId}, ${providerKeys.provider}) in (
+        select owner_id, provider from provider_keys
+        where status = 'valid' and check_attempted_at <= now() - make_interval(days => ${days})
+        order by check_attempted_at limit ${limit} for update skip locked)`,
+    )
+    .returning();
 }
 
 const sealedUnder = (version: number) => sql`${providerKeys.ciphertext} like ${`v${version}.%`}`;

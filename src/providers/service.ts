@@ -7,7 +7,7 @@ import type { Config } from "../config/env";
 import { open, seal } from "../crypto/envelope";
 import type { Database } from "../db/client";
 import type { ProviderKeyRow } from "../db/schema";
-import type { Provider } from "../domain/providers";
+import type { Provider, ProviderKeyStatus } from "../domain/providers";
 import { checkProviderKey } from "./check";
 import { effectiveBaseUrl, PROVIDER_REGISTRY, type ProviderDefinition, providerDefinition } from "./registry";
 import {
@@ -26,8 +26,13 @@ export interface ProviderCard {
   /** Last 4 characters of the key; never more. */
   hint: string | null;
   baseUrl: string | null;
-  status: "valid" | "needs_reentry" | null;
+  /** `valid` (shown as Active), `rejected` by the provider, `needs_reentry`; null when not configured. */
+  status: ProviderKeyStatus | null;
   validatedAt: string | null;
+  /** When the provider refused the stored key; null unless `rejected`. */
+  rejectedAt: string | null;
+  /** When the provider last gave a clear answer about the key (a save, a re-check, a rejection). */
+  lastCheckedAt: string | null;
   acceptsBaseUrl: boolean;
   requiresKey: boolean;
 }
@@ -37,6 +42,12 @@ export interface SaveInput {
   baseUrl?: string | undefined;
 }
 
+function statusOf(row: ProviderKeyRow | undefined, opens: boolean): ProviderKeyStatus | null {
+  if (!row) return null;
+  if (row.status === "rejected") return "rejected";
+  return opens && row.status === "valid" ? "valid" : "needs_reentry";
+}
+
 function card(definition: ProviderDefinition, row: ProviderKeyRow | undefined, opens: boolean): ProviderCard {
   return {
     provider: definition.id,
@@ -44,8 +55,10 @@ function card(definition: ProviderDefinition, row: ProviderKeyRow | undefined, o
     configured: row !== undefined,
     hint: row?.hint ?? null,
     baseUrl: row?.baseUrl ?? null,
-    status: row ? (opens && row.status === "valid" ? "valid" : "needs_reentry") : null,
+    status: statusOf(row, opens),
     validatedAt: row?.validatedAt?.toISOString() ?? null,
+    rejectedAt: row?.rejectedAt?.toISOString() ?? null,
+    lastCheckedAt: row?.lastCheckedAt?.toISOString() ?? null,
     acceptsBaseUrl: definition.baseUrl === null,
     requiresKey: definition.requiresKey,
   };
@@ -173,9 +186,18 @@ export function removeProviderKey(
 }
 
 export type Credential =
-  | { kind: "usable"; definition: ProviderDefinition; key: string; baseUrl: string; hint: string | null }
+  | {
+      kind: "usable";
+      definition: ProviderDefinition;
+      key: string;
+      baseUrl: string;
+      hint: string | null;
+      /** The row it was opened from: a rejection applies only while it is still stored. */
+      row: ProviderKeyRow;
+    }
   | { kind: "none"; definition: ProviderDefinition }
-  | { kind: "needs_reentry"; definition: ProviderDefinition };
+  | { kind: "needs_reentry"; definition: ProviderDefinition }
+  | { kind: "rejected"; definition: ProviderDefinition; rejectedAt: Date };
 
 /** What a generation request for this user and provider may use — decided inside this Worker. */
 export async function credentialFor(
@@ -187,6 +209,18 @@ export async function credentialFor(
   const definition = providerDefinition(provider);
   const row = await findProviderKey(db, ownerId, provider);
   if (!row) return { kind: "none", definition };
+  if (row.status === "rejected" && row.rejectedAt)
+    return { kind: "rejected", definition, rejectedAt: row.rejectedAt };
+  return storedCredential(db, config, definition, row);
+}
+
+/** A stored row as a credential to send: opened, and its user URL allowed under today's rules. */
+export async function storedCredential(
+  db: Database,
+  config: Config,
+  definition: ProviderDefinition,
+  row: ProviderKeyRow,
+): Promise<Credential> {
   const key = await openRow(db, config, row);
   const baseUrl = effectiveBaseUrl(definition, config.providerBaseUrls, row.baseUrl);
   // A user URL is checked again at use: it may have been stored under other rules.
@@ -194,5 +228,5 @@ export async function credentialFor(
     definition.baseUrl !== null ||
     (baseUrl !== null && checkUserUrl(baseUrl, { allowLocalhost: config.environment === "development" }).ok);
   if (key === null || baseUrl === null || !urlStillAllowed) return { kind: "needs_reentry", definition };
-  return { kind: "usable", definition, key, baseUrl, hint: row.hint };
+  return { kind: "usable", definition, key, baseUrl, hint: row.hint, row };
 }

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actorFromRequest } from "../audit/events";
-import { PROVIDERS, type Provider } from "../domain/providers";
+import { PROVIDER_KEY_STATUSES, PROVIDERS, type Provider } from "../domain/providers";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { json, problemResponses } from "../http/schemas";
@@ -16,8 +16,19 @@ const ProviderCardSchema = z
     configured: z.boolean(),
     hint: z.string().nullable().openapi({ description: "Last 4 characters of the key" }),
     baseUrl: z.string().nullable(),
-    status: z.enum(["valid", "needs_reentry"]).nullable(),
-    validatedAt: z.iso.datetime().nullable(),
+    status: z.enum(PROVIDER_KEY_STATUSES).nullable().openapi({
+      description:
+        "`valid` (Active), `rejected` (the provider refused the stored key: save it again), `needs_reentry` (the stored key can no longer be read); null when not configured",
+    }),
+    validatedAt: z.iso.datetime().nullable().openapi({ description: "When the key was last saved" }),
+    rejectedAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({ description: "When the provider refused the stored key; null unless `rejected`" }),
+    lastCheckedAt: z.iso.datetime().nullable().openapi({
+      description:
+        "When the provider last gave a clear answer about the key (save, weekly re-check, rejection)",
+    }),
     acceptsBaseUrl: z.boolean(),
     requiresKey: z.boolean(),
   })

@@ -27,6 +27,8 @@ export interface RpcContext {
   config: Config;
   logger: Logger;
   stores: RequestStores;
+  /** The optional `EVENTS_QUEUE` binding (docs/DESIGN.md#owner-events). */
+  events: Queue | undefined;
   waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -61,7 +63,8 @@ export async function runRpc<T>(
   const config = loadConfigOrLog(call.env, logger);
   if (!config) return rpcFailure("service_unavailable", "vulk-keys is not available right now.");
   try {
-    return await body({ config, logger, stores: new RequestStores(config), waitUntil: call.waitUntil });
+    const stores = new RequestStores(config);
+    return await body({ config, logger, stores, events: call.env.EVENTS_QUEUE, waitUntil: call.waitUntil });
   } catch (error) {
     return failureOf(error, logger);
   }

@@ -2,17 +2,22 @@
  * Generation routing for other VULK Workers (docs/DESIGN.md#provider-keys). The plaintext key never
  * leaves this Worker: `providerFetch` attaches it here and streams the provider's answer back.
  */
+
 import { PROVIDERS, type Provider } from "../domain/providers";
 import { ApiError, problemResponse } from "../http/errors";
 import { hasControlCharacters } from "../lib/text";
+import { attributionHeaders } from "../providers/attribution";
+import { isBadKeyAnswer } from "../providers/bad-key";
 import { joinUrl } from "../providers/registry";
-import { credentialFor } from "../providers/service";
+import { rejectionOnUse } from "../providers/rejection";
+import { type Credential, credentialFor } from "../providers/service";
 import { failureOf, type RpcContext, type RpcFailure, rpcFailure, textArgument } from "./contract";
+import { passThrough, refusedAnswer } from "./provider-answer";
 
 export type ProviderRoute =
   | { ok: true; billing: "byom"; provider: Provider; keyHint: string | null }
   | { ok: true; billing: "credits"; provider: Provider }
-  | { ok: true; billing: "blocked"; provider: Provider; code: "needs_reentry" };
+  | { ok: true; billing: "blocked"; provider: Provider; code: "needs_reentry" | "provider_rejected_key" };
 
 export interface ProviderFetchInit {
   method?: string;
@@ -74,7 +79,26 @@ export async function providerRoute(
   if (credential.kind === "needs_reentry") {
     return { ok: true, billing: "blocked", provider: id, code: "needs_reentry" };
   }
+  if (credential.kind === "rejected") {
+    return { ok: true, billing: "blocked", provider: id, code: "provider_rejected_key" };
+  }
   return { ok: true, billing: "credits", provider: id };
+}
+
+/** Why a credential cannot be sent, as the problem `providerFetch` answers. */
+function refusalFor(credential: Exclude<Credential, { kind: "usable" }>): ApiError {
+  const { label } = credential.definition;
+  switch (credential.kind) {
+    case "none":
+      return new ApiError("not_found", `No ${label} key is configured for this user.`);
+    case "needs_reentry":
+      return new ApiError("needs_reentry", `The ${label} key must be entered again in Settings.`);
+    case "rejected":
+      return new ApiError(
+        "provider_rejected_key",
+        `${label} rejected the stored key on ${credential.rejectedAt.toISOString().slice(0, 10)}. Save the key again in Settings.`,
+      );
+  }
 }
 
 /** Never throws: every refusal is a problem+json Response, and never the platform's key. */
@@ -86,6 +110,8 @@ export async function providerFetch(
   init: ProviderFetchInit = {},
 ): Promise<Response> {
   const requestId = crypto.randomUUID();
+  // Set once the credential is known: from then on every answer, problem or not, carries it.
+  let attribution: Record<string, string> = {};
   try {
     const id = asProvider(provider);
     if (!id) throw new ApiError("invalid_request", UNKNOWN_PROVIDER);
@@ -104,14 +130,8 @@ export async function providerFetch(
       throw new ApiError("invalid_request", "init.headers is not a valid list of headers.");
     }
     const credential = await credentialFor(ctx.stores.db, ctx.config, owner, id);
-    if (credential.kind === "none")
-      throw new ApiError("not_found", `No ${credential.definition.label} key is configured for this user.`);
-    if (credential.kind === "needs_reentry") {
-      throw new ApiError(
-        "needs_reentry",
-        `The ${credential.definition.label} key must be entered again in Settings.`,
-      );
-    }
+    attribution = attributionHeaders(credential);
+    if (credential.kind !== "usable") throw refusalFor(credential);
     for (const name of DROPPED_HEADERS) headers.delete(name);
     for (const [name, value] of Object.entries(credential.definition.authHeaders(credential.key)))
       headers.set(name, value);
@@ -128,16 +148,30 @@ export async function providerFetch(
         internal: error,
       });
     }
-    // Streamed through as it arrives; cookies from the provider are not passed on.
-    const responseHeaders = new Headers(upstream.headers);
-    responseHeaders.delete("set-cookie");
-    return new Response(upstream.body, {
-      status: upstream.status,
-      statusText: upstream.statusText,
-      headers: responseHeaders,
-    });
+    if (isBadKeyAnswer(id, upstream.status)) {
+      // Its body may echo the key: dropped before anything else is asked.
+      await upstream.body?.cancel().catch(() => undefined);
+      const rejected = await rejectionOnUseLogged(ctx, credential, upstream.status);
+      return refusedAnswer(upstream.status, credential.definition.label, rejected, requestId, attribution);
+    }
+    return passThrough(upstream, attribution);
   } catch (error) {
     const failure = failureOf(error, ctx.logger);
-    return problemResponse(new ApiError(failure.code, failure.detail), requestId);
+    return problemResponse(new ApiError(failure.code, failure.detail), requestId, attribution);
+  }
+}
+
+/** A store that cannot record the rejection must not hide the provider's answer: logged, not thrown. */
+async function rejectionOnUseLogged(
+  ctx: RpcContext,
+  credential: Extract<Credential, { kind: "usable" }>,
+  status: number,
+): Promise<boolean> {
+  const deps = { db: ctx.stores.db, queue: ctx.events, logger: ctx.logger };
+  try {
+    return await rejectionOnUse(deps, credential, status);
+  } catch (error) {
+    ctx.logger.log("error", "provider_key_reject_failed", { provider: credential.definition.id, error });
+    return false;
   }
 }

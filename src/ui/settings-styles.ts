@@ -91,6 +91,7 @@ table.usage-table { border-collapse: collapse; margin-top: .5rem; font-size: .9r
 .card { border: 1px solid var(--line); border-radius: 10px; padding: 1rem; }
 .card-head { display: flex; justify-content: space-between; gap: .5rem; align-items: baseline; }
 .card-note { color: var(--muted); font-size: .9rem; overflow-wrap: anywhere; }
+.card-alert { color: var(--danger); font-size: .9rem; margin: .25rem 0; }
 .card .actions { justify-content: flex-start; margin-top: .5rem; }
 .card .field { margin-bottom: .75rem; }
 .badge { font-size: .75rem; border-radius: 999px; padding: .05rem .6rem; background: #f3f4f6; color: #374151; white-space: nowrap; }

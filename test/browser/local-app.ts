@@ -58,6 +58,8 @@ export async function startLocalApp(
       watch: false,
       liveReload: false,
       persist: false,
+      // GET /__scheduled runs the Cron Trigger's handler once (the provider-key re-check test).
+      testScheduled: true,
     },
   });
   try {

@@ -205,7 +205,7 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     await openai.getByRole("button", { name: "Save" }).click();
     await openai.getByText("Saved. Key ending in 9f3c.").waitFor();
     await eventually(() => page.evaluate("window.__sawBusy === true")).toBe(true);
-    await eventually(() => openai.locator(".badge").textContent()).toBe("Configured");
+    await eventually(() => openai.locator(".badge").textContent()).toBe("Active");
     await eventually(() => openai.getByLabel("API key").inputValue()).toBe("");
 
     const groq = page.locator("#provider-groq");
@@ -227,7 +227,7 @@ describe("Settings > API Keys in Chromium, signed in as a dev user", () => {
     expect(stored.find((card) => card.provider === "groq")).toMatchObject({ configured: false, hint: null });
 
     await page.reload();
-    await page.locator("#provider-openai .badge", { hasText: "Configured" }).waitFor();
+    await page.locator("#provider-openai .badge", { hasText: "Active" }).waitFor();
     await eventually(() => page.content()).toContain("Key ending in 9f3c");
     expect(await page.content()).not.toContain(GOOD_PROVIDER_KEY);
   });

@@ -15,6 +15,8 @@ export interface SignedInPage {
   context: BrowserContext;
   page: Page;
   complaints: PageComplaints;
+  /** The dev user the page signed in as. */
+  userId: string;
   /** The management API as this browser's user. */
   asPageUser(method: string, path: string, body?: unknown): Promise<Response>;
   createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }>;
@@ -29,7 +31,8 @@ export async function openSignedInPage(): Promise<SignedInPage> {
   const complaints = await recordComplaints(context);
   const page = await context.newPage();
   await page.goto(`${app.origin}/settings/api-keys`);
-  await page.getByLabel("User id").fill(`browser_${randomUUID()}`);
+  const userId = `browser_${randomUUID()}`;
+  await page.getByLabel("User id").fill(userId);
   await page.getByRole("button", { name: "Sign in as a dev user" }).click();
   await page.getByText("No API keys yet.").waitFor();
 
@@ -48,6 +51,7 @@ export async function openSignedInPage(): Promise<SignedInPage> {
     context,
     page,
     complaints,
+    userId,
     asPageUser,
     async createKey(body) {
       const response = await asPageUser("POST", "/api/keys", body);

@@ -3,7 +3,9 @@
  * endpoint with its real success and error shapes, a streaming completion endpoint, and a record of
  * every request it received. Keys decide the answer: containing "good" → accepted, "down" → the
  * connection is dropped, anything else → the provider's "invalid key" answer (which, like the real
- * ones, echoes part of the key — the app must never pass that body on).
+ * ones, echoes part of the key — the app must never pass that body on). A good key can be revoked
+ * (`POST /__fake/revoke` with the key as the body): from then on it gets the "invalid key" answer,
+ * as a key deleted in the provider's console does.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -126,6 +128,8 @@ function send(res: http.ServerResponse, status: number, body: Json | string, typ
 
 export async function startFakeProviders(): Promise<FakeProviders> {
   const requests: RecordedRequest[] = [];
+  const revoked = new Set<string>();
+  const accepts = (key: string) => key.includes("good") && !revoked.has(key);
   let releaseStream: (() => void) | undefined;
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -133,7 +137,7 @@ export async function startFakeProviders(): Promise<FakeProviders> {
     if (path.startsWith("/__fake/")) return control(path, req, res);
     requests.push({ method: req.method ?? "GET", path, headers: req.headers as Record<string, string> });
 
-    if (req.method === "POST" && path === "/openai/v1/chat/completions") return stream(req, res);
+    if (req.method === "POST" && path === "/openai/v1/chat/completions") return complete(req, res);
     if (path === "/redirect/v1/models") {
       res.writeHead(302, { Location: "http://127.0.0.1:9/elsewhere" });
       return res.end();
@@ -142,18 +146,48 @@ export async function startFakeProviders(): Promise<FakeProviders> {
       if (path !== prefix + shape.check) continue;
       const key = shape.credential(req.headers) ?? "";
       if (key.includes("down")) return req.socket.destroy();
-      if (key.includes("good")) return send(res, 200, shape.accepted);
+      if (accepts(key)) return send(res, 200, shape.accepted);
       const { status, body } = shape.rejected(key);
       return send(res, status, body);
     }
     send(res, 404, { error: "not found" });
   };
 
-  /** One chunk now, the rest only once the test has read it and released the stream. */
-  const stream = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!bearer(req.headers)?.includes("good"))
-      return send(res, 401, openAiError(bearer(req.headers) ?? "").body);
-    req.resume();
+  /**
+   * A chat completion: `stream: true` sends one chunk now and the rest only once the test has read
+   * it and released the stream; model "missing" is OpenAI's 404, "region-locked" its 403,
+   * "scope-limited" the 401 of a restricted key lacking a scope; anything else a JSON completion.
+   */
+  const complete = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const key = bearer(req.headers) ?? "";
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (!accepts(key)) return send(res, 401, openAiError(key).body);
+    let body: { model?: string; stream?: boolean } = {};
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      return send(res, 400, { error: { message: "We could not parse the JSON body of your request." } });
+    }
+    if (body.model === "scope-limited") {
+      const message = "You have insufficient permissions for this operation. Missing scopes: model.request.";
+      return send(res, 401, { error: { message, type: "invalid_request_error", code: null } });
+    }
+    if (body.model === "region-locked") {
+      const message = "Country, region, or territory not supported";
+      return send(res, 403, { error: { message, code: "unsupported_country_region_territory" } });
+    }
+    if (body.model === "missing") {
+      const message = "The model `missing` does not exist or you do not have access to it.";
+      return send(res, 404, { error: { message, type: "invalid_request_error", code: "model_not_found" } });
+    }
+    if (!body.stream) {
+      return send(res, 200, {
+        object: "chat.completion",
+        model: body.model,
+        choices: [{ index: 0, message: { role: "assistant", content: "hello" } }],
+      });
+    }
     res.writeHead(200, { "Content-Type": "text/event-stream", "Set-Cookie": "tracking=1" });
     res.write("data: first\n\n");
     releaseStream = () => res.end("data: second\n\n");
@@ -164,6 +198,15 @@ export async function startFakeProviders(): Promise<FakeProviders> {
     if (path === "/__fake/reset") {
       requests.length = 0;
       return send(res, 200, { ok: true });
+    }
+    if (path === "/__fake/revoke") {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        revoked.add(Buffer.concat(chunks).toString("utf8"));
+        send(res, 200, { ok: true });
+      });
+      return;
     }
     if (path === "/__fake/release") {
       releaseStream?.();

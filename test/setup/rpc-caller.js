@@ -12,6 +12,8 @@ export default {
         const response = {
           status: result.status,
           contentType: result.headers.get("Content-Type"),
+          billing: result.headers.get("X-Vulk-Billing"),
+          keyHint: result.headers.get("X-Vulk-Key-Hint"),
           body: await result.json(),
         };
         return Response.json({ response });

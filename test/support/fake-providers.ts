@@ -15,6 +15,11 @@ export async function resetProviderRequests(): Promise<void> {
   await fetch(`${stack.fakeProvidersUrl}/__fake/reset`, { method: "POST" });
 }
 
+/** The fake providers refuse this key from now on (it was deleted in the provider's console). */
+export async function revokeAtProvider(key: string): Promise<void> {
+  await fetch(`${stack.fakeProvidersUrl}/__fake/revoke`, { method: "POST", body: key });
+}
+
 /** Lets the fake's streaming completion send its second chunk and finish. */
 export async function releaseStream(): Promise<void> {
   await fetch(`${stack.fakeProvidersUrl}/__fake/release`, { method: "POST" });

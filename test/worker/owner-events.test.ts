@@ -5,29 +5,13 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { auditEvents } from "../../src/db/schema";
-import type { OwnerEvent } from "../../src/events/owner-events";
 import { announceExpiringKeys } from "../../src/keys/expiring";
 import { generateKey, randomBase62 } from "../../src/keys/token";
 import { createLogger } from "../../src/observability/logger";
 import { asUser, newUserId, ORIGIN } from "../support/http";
+import { recordingQueue } from "../support/queue";
 import { db } from "../support/stores";
 import { freshIp, issueKey } from "../support/v1";
-
-/** A Queue binding that records what is sent (or refuses everything). */
-function recordingQueue(fail = false) {
-  const sent: OwnerEvent[] = [];
-  const queue = {
-    send: async (body: OwnerEvent) => {
-      if (fail) throw new Error("queue unavailable");
-      sent.push(body);
-    },
-    sendBatch: async (messages: { body: OwnerEvent }[]) => {
-      if (fail) throw new Error("queue unavailable");
-      sent.push(...messages.map((m) => m.body));
-    },
-  } as unknown as Queue;
-  return { queue, sent };
-}
 
 async function post(path: string, body: unknown, queue: Queue, key?: string): Promise<Response> {
   const headers: Record<string, string> = {

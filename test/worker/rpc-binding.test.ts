@@ -5,12 +5,18 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { newUserId } from "../support/http";
+import { asUser, newUserId } from "../support/http";
 import { issueKey, setFault } from "../support/v1";
 
 interface Crossed {
   result?: { ok: boolean; code?: string; detail?: string };
-  response?: { status: number; contentType: string | null; body: { code: string; detail: string } };
+  response?: {
+    status: number;
+    contentType: string | null;
+    billing: string | null;
+    keyHint: string | null;
+    body: { code: string; detail: string };
+  };
   threw?: unknown;
 }
 
@@ -70,9 +76,18 @@ describe("RPC failures cross the binding as results with a code", () => {
     await expectFailure(await throughBinding("providerRoute", newUserId(), "openai"), "service_unavailable");
   });
 
-  it("rewrapProviderKeys: database down", async () => {
+  it("rewrapProviderKeys and recheckProviderKeys: database down", async () => {
     await setFault("neon", "error");
     await expectFailure(await throughBinding("rewrapProviderKeys"), "service_unavailable");
+    await expectFailure(await throughBinding("recheckProviderKeys"), "service_unavailable");
+  });
+
+  it("recheckProviderKeys crosses as its progress", async () => {
+    expect((await throughBinding("recheckProviderKeys")).result).toMatchObject({
+      ok: true,
+      checked: expect.any(Number),
+      rejected: expect.any(Number),
+    });
   });
 
   it("setAccountLimit: bad arguments, and markers that cannot be written", async () => {
@@ -96,7 +111,6 @@ describe("RPC failures cross the binding as results with a code", () => {
       [[newUserId(), "openai", "../admin"], 400, "invalid_request"],
       [[newUserId(), "openai", "/models", { method: "get" }], 400, "invalid_request"],
       [[newUserId(), "openai", "/models", { headers: [["bad header", "x"]] }], 400, "invalid_request"],
-      [[newUserId(), "openai", "/models"], 404, "not_found"],
     ];
     for (const [args, status, code] of cases) {
       const crossed = await throughBinding("providerFetch", ...args);
@@ -105,7 +119,20 @@ describe("RPC failures cross the binding as results with a code", () => {
         status,
         contentType: "application/problem+json",
         body: { code },
+        billing: null,
       });
     }
+  });
+
+  it("providerFetch: the billing decision crosses the binding with the answer", async () => {
+    const userId = newUserId();
+    const none = await throughBinding("providerFetch", userId, "openai", "/models", { method: "GET" });
+    expect(none.response).toMatchObject({ status: 404, body: { code: "not_found" }, billing: "credits" });
+    const saved = await asUser(userId, "PUT", "/api/provider-keys/openai", {
+      apiKey: "sk-good-binding-12345wxyz",
+    });
+    expect(saved.status).toBe(200);
+    const served = await throughBinding("providerFetch", userId, "openai", "/models", { method: "GET" });
+    expect(served.response).toMatchObject({ status: 200, billing: "byom", keyHint: "wxyz" });
   });
 });

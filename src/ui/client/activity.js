@@ -15,8 +15,8 @@ import { api } from "./forms.js";
 /**
  * The audit actions shown as Activity: what someone watching over their keys needs to see. Leaks,
  * secrets found in a deployment (blocked or shipped on purpose), expiry notices, keys coming and going
- * or being switched off and on, new secrets, access widened or narrowed, provider keys and the account
- * limit. Left out: `key.updated` that changes only a name or a rate limit (routine edits).
+ * or being switched off and on, new secrets, access widened or narrowed, provider keys (also one the
+ * provider stopped accepting) and the account limit. Left out: `key.updated` that changes only a name or a rate limit (routine edits).
  */
 const SECURITY_ACTIONS = new Set([
   "key.leaked",
@@ -32,6 +32,7 @@ const SECURITY_ACTIONS = new Set([
   "provider_key.set",
   "provider_key.replaced",
   "provider_key.removed",
+  "provider_key.rejected",
   "account.limit_changed",
 ]);
 /** The fields of a `key.updated` that change what a key may reach. */
@@ -153,6 +154,11 @@ function describeEvent(event, keyNames, projectNames) {
       const name = PROVIDER_NAMES[event.provider ?? ""] ?? "provider";
       const done = { set: "saved", replaced: "replaced", removed: "removed" }[event.action.slice(13)];
       return `Your ${name} key was ${done}`;
+    }
+    case "provider_key.rejected": {
+      const name = PROVIDER_NAMES[event.provider ?? ""] ?? "provider";
+      const found = m.via === "recheck" ? "at the weekly check" : "when it was used";
+      return `${name} stopped accepting your key ${found}: save it again in Provider keys`;
     }
     case "account.limit_changed":
       return `Your account limit is now ${String(m.rateLimit)} requests per minute`;

@@ -1,6 +1,8 @@
 /**
  * Provider keys (bring your own model): a card per provider to save a key — checked with the
  * provider first — or remove it. A provider key is never shown, only its last four characters.
+ * Each card says whether the key is Active, Rejected by the provider (on use or at the weekly
+ * re-check) or Needs re-entry, and when the provider was last asked about it.
  */
 import { $, dateFormat, h, say } from "./dom.js";
 import { api, busy, clearErrors, showProblem } from "./forms.js";
@@ -8,7 +10,8 @@ import { api, busy, clearErrors, showProblem } from "./forms.js";
 /**
  * @typedef {import("./forms.js").FieldMistake} FieldMistake
  * @typedef {{ provider: string, label: string, configured: boolean, hint: string | null,
- *   baseUrl: string | null, status: "valid" | "needs_reentry" | null, validatedAt: string | null,
+ *   baseUrl: string | null, status: "valid" | "rejected" | "needs_reentry" | null,
+ *   validatedAt: string | null, rejectedAt: string | null, lastCheckedAt: string | null,
  *   acceptsBaseUrl: boolean, requiresKey: boolean }} ProviderCard
  */
 
@@ -40,13 +43,34 @@ function field(id, label, input, provider) {
   );
 }
 
+/** @param {string | null} iso */
+const dateOf = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
+
+/** The badge of each state: its words and its colour. */
+const BADGES = {
+  valid: { text: "Active", tone: "ok" },
+  rejected: { text: "Rejected", tone: "danger" },
+  needs_reentry: { text: "Needs re-entry", tone: "warn" },
+};
+
 /** @param {ProviderCard} card */
 function describeSaved(card) {
   const parts = [];
   if (card.hint) parts.push(`Key ending in ${card.hint}`);
   if (card.baseUrl) parts.push(card.baseUrl);
-  if (card.validatedAt) parts.push(`checked ${dateFormat.format(new Date(card.validatedAt))}`);
+  if (card.lastCheckedAt) parts.push(`last checked ${dateOf(card.lastCheckedAt)}`);
   return parts.join(" · ") || "Saved.";
+}
+
+/**
+ * What the card says under its title: what to do first when something is wrong.
+ * @param {ProviderCard} card
+ */
+function noteFor(card) {
+  if (card.status === "rejected")
+    return `Rejected by ${card.label} on ${dateOf(card.rejectedAt)}. Save the key again (or a new one) to use it.`;
+  if (card.status === "needs_reentry") return "The saved key can no longer be read. Enter it again.";
+  return "";
 }
 
 /**
@@ -69,6 +93,7 @@ function providerCard(initial) {
   const urlInput = card.acceptsBaseUrl ? textInput(fields.baseUrl, "url") : null;
   const keyInput = textInput(fields.apiKey, "password");
   const badge = h("span", { class: "badge" });
+  const alert = h("p", { class: "card-alert" });
   const note = h("p", { class: "card-note" });
   const save = h("button", { type: "submit" }, "Save");
   const remove = h("button", { type: "button", class: "secondary", onclick: onRemove }, "Remove");
@@ -86,14 +111,12 @@ function providerCard(initial) {
       card.provider === "ollama" ? "https://ollama.example.com" : "https://models.example.com/v1";
 
   function render() {
-    const reentry = card.status === "needs_reentry";
-    badge.textContent = reentry ? "Needs re-entry" : card.configured ? "Configured" : "Not configured";
-    badge.className = `badge${reentry ? " warn" : card.configured ? " ok" : ""}`;
-    note.textContent = reentry
-      ? "The saved key can no longer be read. Enter it again."
-      : card.configured
-        ? describeSaved(card)
-        : "Not set up: VULK credits are used.";
+    const state = card.status ? BADGES[card.status] : null;
+    badge.textContent = state ? state.text : "Not configured";
+    badge.className = `badge${state ? ` ${state.tone}` : ""}`;
+    alert.textContent = noteFor(card);
+    alert.hidden = !alert.textContent;
+    note.textContent = card.configured ? describeSaved(card) : "Not set up: VULK credits are used.";
     if (urlInput) urlInput.value = card.baseUrl || "";
     keyInput.placeholder = card.configured && card.hint ? "Enter a new key to replace it" : "";
     remove.hidden = !card.configured;
@@ -139,6 +162,8 @@ function providerCard(initial) {
       baseUrl: null,
       status: null,
       validatedAt: null,
+      rejectedAt: null,
+      lastCheckedAt: null,
     });
     render();
     say(status.id, "Removed.");
@@ -150,6 +175,7 @@ function providerCard(initial) {
     "article",
     { class: "card", id, "aria-labelledby": `${id}-title` },
     h("div", { class: "card-head" }, h("h3", { id: `${id}-title` }, card.label), badge),
+    alert,
     note,
     form,
     status,
