@@ -113,14 +113,14 @@ function accountAsk(s: LimitSubject, nowMs: number, spent: { key: boolean; accou
 }
 
 /** Both policies' answers, once the key's limiter and the check script have answered. */
-export async function limitsAnswered(
+export function limitsAnswered(
   s: LimitSubject,
-  ask: LimitsAsk,
+  account: AccountAsk,
+  key: PolicyAnswer,
   accountRemaining: number | null,
-): Promise<KeyLimits> {
-  const key = await ask.key;
-  if (ask.account.kind === "known") return { key, account: ask.account.answer };
-  const { window, counted } = ask.account;
+): KeyLimits {
+  if (account.kind === "known") return { key, account: account.answer };
+  const { window, counted } = account;
   const remaining = accountRemaining ?? 0;
   const success = remaining >= 0;
   const reset = (Math.floor(window.nowMs / WINDOW_MS) + 1) * WINDOW_MS;

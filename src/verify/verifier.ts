@@ -173,17 +173,17 @@ class VerifyRun {
     const counted: UsageOutcome = asked.spent ? "limited" : lacking ? "denied" : "ok";
     // A gate this isolate opened is still shut: asking Redis to open it again would only say no.
     const gateShut = openedGates.get(facts.id, this.nowMs) !== undefined;
-    const touched = touchKey(redis, {
-      keyId: facts.id,
-      hour: this.hour,
-      outcome: counted,
-      gateSeconds: gateShut ? 0 : LAST_USED_GATE_SECONDS,
-      account: asked.account.kind === "script" ? asked.account.window : undefined,
-    });
-    const [limits, touch] = await Promise.all([
-      touched.then((t) => limitsAnswered(subject, asked, t.accountRemaining)),
-      touched,
+    const [key, touch] = await Promise.all([
+      asked.key,
+      touchKey(redis, {
+        keyId: facts.id,
+        hour: this.hour,
+        outcome: counted,
+        gateSeconds: gateShut ? 0 : LAST_USED_GATE_SECONDS,
+        account: asked.account.kind === "script" ? asked.account.window : undefined,
+      }),
     ]);
+    const limits = limitsAnswered(subject, asked.account, key, touch.accountRemaining);
     if (touch.gateOpened) {
       openedGates.set(facts.id, true, this.nowMs + LAST_USED_GATE_SECONDS * 1000, this.nowMs);
     }
