@@ -16,7 +16,8 @@ export function v1Surface(): MiddlewareHandler<AppEnv> {
     origin: "*",
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
     allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-    exposeHeaders: [...EXPOSED_RATE_HEADERS, "X-Request-Id"],
+    // Allow: a 405 says which methods the path takes, and a browser caller may read it.
+    exposeHeaders: [...EXPOSED_RATE_HEADERS, "X-Request-Id", "Allow"],
     maxAge: 600,
   });
   return async (c, next) => {

@@ -256,7 +256,7 @@ describe("failed authentication is limited per client", () => {
 });
 
 describe("CORS on /v1", () => {
-  it("a preflight needs no key; responses expose the rate-limit headers to any origin", async () => {
+  it("a preflight needs no key; responses expose the rate-limit headers and Allow to any origin", async () => {
     const preflight = await v1(null, "/v1/projects", {
       method: "OPTIONS",
       headers: {
@@ -279,6 +279,7 @@ describe("CORS on /v1", () => {
       "RateLimit",
       "Retry-After",
       "X-Request-Id",
+      "Allow",
     ]) {
       expect(exposed).toContain(name);
     }
