@@ -1,10 +1,11 @@
 /** The bench's results: their JSON shape and the Markdown tables printed and put in docs/PERFORMANCE.md. */
 import type { OpsFigure } from "./cpu";
 import type { MeasuredRun } from "./e2e";
+import type { FloorFigure, FloorRun } from "./floor";
 import type { LimiterResult } from "./limiter";
 import type { RoundTripSummary, UnknownKeysFigure } from "./round-trips";
 import type { ScanFigure } from "./scan";
-import { fmt } from "./stats";
+import { fmt, median } from "./stats";
 
 export interface LoadComparison {
   connections: number;
@@ -46,6 +47,7 @@ export interface BenchResults {
   envelope: { plaintextLength: number; envelopeLength: number; figures: OpsFigure[] };
   scan: ScanFigure;
   load: LoadComparison;
+  floor: FloorFigure;
   limiter: LimiterResult[];
 }
 
@@ -199,6 +201,39 @@ export function renderMarkdown(r: BenchResults): string {
           "",
           "",
           "",
+        ],
+      ],
+    ),
+  );
+
+  const floorRuns = (route: FloorRun["route"]) => r.floor.runs.filter((run) => run.route === route);
+  const floorMedian = (route: FloorRun["route"], pick: (run: FloorRun) => number | null) => {
+    const values = floorRuns(route).map(pick);
+    return values.every((v) => v !== null) ? fmt(median(values as number[])) : "—";
+  };
+  parts.push(
+    "**3b. The floor** (the same load against a bare Worker — no Hono, no libraries — under its own " +
+      "`wrangler dev`: a 404 at once, or ONE fetch to a loopback server answering like Upstash's " +
+      "pipeline; what a single round trip costs on workerd by itself)",
+  );
+  parts.push(
+    table(
+      ["bare Worker", "workerd CPU ms / request", "requests/s"],
+      [
+        [
+          "one fetch, then answer",
+          floorMedian("/fetch", (run) => run.workerdCpuMsPerRequest),
+          floorMedian("/fetch", (run) => run.requestsPerSecond),
+        ],
+        [
+          "404 at once",
+          floorMedian("/nothing", (run) => run.workerdCpuMsPerRequest),
+          floorMedian("/nothing", (run) => run.requestsPerSecond),
+        ],
+        [
+          "**ratio** one fetch / none",
+          r.floor.ratios.workerdCpu === null ? "—" : `**${fmt(r.floor.ratios.workerdCpu)}**`,
+          `**${fmt(r.floor.ratios.requestsPerSecond)}**`,
         ],
       ],
     ),

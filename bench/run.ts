@@ -13,6 +13,7 @@ import { baseUrlsFor, startFakeProviders } from "../test/setup/fake-providers";
 import { BenchClient } from "./client";
 import { envelope, hotPath } from "./cpu";
 import { compareLoad } from "./e2e";
+import { measureFloor } from "./floor";
 import { limiterAccuracy } from "./limiter";
 import { workerdCpuMs } from "./process-cpu";
 import { type BenchResults, renderMarkdown, replaceDocsBlock } from "./report";
@@ -133,6 +134,11 @@ async function main(): Promise<void> {
       log: say,
     });
   });
+  say("the floor: a bare Worker with and without one fetch …");
+  const floor = await measureFloor({ connections: 10, durationSeconds: 10, repetitions: 3 });
+  say(
+    `floor: CPU ratio ${floor.ratios.workerdCpu?.toFixed(2)}, req/s ratio ${floor.ratios.requestsPerSecond.toFixed(2)}`,
+  );
   const limiter = await inFreshStack("limiter accuracy", (client) =>
     limiterAccuracy(client, () => upstashTimeouts),
   );
@@ -155,6 +161,7 @@ async function main(): Promise<void> {
     envelope: env,
     scan,
     load,
+    floor,
     limiter,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
