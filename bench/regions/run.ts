@@ -1,0 +1,254 @@
+/**
+ * `npm run bench:regions`: the key check as several isolates per region against the local stores
+ * with simulated round trips (docs/SCALING.md#the-simulator), once per design in
+ * scenarios.json, then one table. Bounded: each design runs `durationMs` of load.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { Worker } from "node:worker_threads";
+import { percentile } from "../stats";
+import {
+  addTraffic,
+  admittedAfter,
+  admittedTimes,
+  checks,
+  DOLLARS_PER_COMMAND,
+  latencies,
+  maxInRollingWindow,
+} from "./metrics";
+import { type Link, Network, type Traffic } from "./network";
+import type { Design, FromIsolate, IsolateSetup, Samples, StoreEndpoint, ToIsolate } from "./protocol";
+import { type DesignResult, type RegionRow, table } from "./report";
+import { type SimStores, startSimStores } from "./stores";
+import { Writer } from "./writer";
+
+interface Scenario {
+  regions: { name: string; isolates: number }[];
+  rttMs: number[][];
+  durationMs: number;
+  keys: { name: string; limit: number; ratePerIsolate: number; revokeAtMs?: number }[];
+  cut: { region: number; fromMs: number; toMs: number };
+  accountLimit: number;
+  designs: Design[];
+}
+
+/** BENCH_REGIONS_SCENARIO: another scenario file (e.g. a short one while changing the simulator). */
+const scenarioFile = process.env.BENCH_REGIONS_SCENARIO ?? new URL("./scenarios.json", import.meta.url);
+const scenario = JSON.parse(readFileSync(scenarioFile, "utf8")) as Scenario;
+const say = (line: string) => console.error(`[bench:regions] ${line}`);
+const sleepUntil = (atMs: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
+
+function rtt(from: number, to: number): number {
+  return scenario.rttMs[from]?.[to] ?? Number.NaN;
+}
+
+function endpoint(stores: SimStores, region: number): StoreEndpoint {
+  const server = stores.upstash[region];
+  if (!server) throw new Error(`no Upstash server for region ${region}`);
+  return { url: server.url, token: server.token };
+}
+
+/** The Redis databases a design uses, per region: index = the database's region. */
+function databasesOf(design: Design, stores: SimStores): number[] {
+  return design === "single-primary" ? [0] : stores.upstash.map((_, region) => region);
+}
+
+function linksFrom(region: number, design: Design, stores: SimStores): Link[] {
+  return [
+    ...databasesOf(design, stores).map((db) => ({
+      origin: endpoint(stores, db).url,
+      rttMs: rtt(region, db),
+      kind: "upstash" as const,
+    })),
+    { origin: stores.neon.url, rttMs: rtt(region, 0), kind: "neon" as const },
+  ];
+}
+
+interface IsolateResult {
+  region: number;
+  samples: Samples;
+  traffic: Traffic;
+}
+
+async function runDesign(design: Design, stores: SimStores): Promise<DesignResult> {
+  const databases = databasesOf(design, stores);
+  const writerNetwork = new Network(linksFrom(0, design, stores));
+  writerNetwork.install();
+  const writer = new Writer(
+    stores.databaseUrl,
+    stores.neon.sqlEndpoint,
+    databases.map((db) => endpoint(stores, db)),
+  );
+  const ownerId = `bench-regions-${design}-${randomBytes(4).toString("hex")}`;
+  const keys: { id: string; secret: string }[] = [];
+  for (const key of scenario.keys) keys.push(await writer.createKey(ownerId, key.name, key.limit));
+  const serverRequestsBefore = serverRequests(stores);
+
+  const primaryOrigins = [endpoint(stores, 0).url, stores.neon.url];
+  const isolates: ReturnType<typeof startIsolate>[] = [];
+  for (const [region, { isolates: count }] of scenario.regions.entries()) {
+    for (let n = 0; n < count; n++) {
+      const setup: IsolateSetup = {
+        design,
+        region,
+        links: linksFrom(region, design, stores),
+        primaryOrigins,
+        databaseUrl: stores.databaseUrl,
+        neonFetchEndpoint: stores.neon.sqlEndpoint,
+        redis: endpoint(stores, databases.includes(region) ? region : 0),
+        otherRedis: databases.filter((db) => db !== region).map((db) => endpoint(stores, db)),
+        keys: keys.map((key, i) => ({
+          secret: key.secret,
+          ratePerSecond: scenario.keys[i]?.ratePerIsolate ?? 0,
+        })),
+        accountLimit: scenario.accountLimit,
+        durationMs: scenario.durationMs,
+      };
+      isolates.push(startIsolate(region, setup));
+    }
+  }
+  await Promise.all(isolates.map((i) => i.ready));
+  const startAtMs = Date.now() + 500;
+  for (const { worker } of isolates)
+    worker.postMessage({ type: "start", atMs: startAtMs } satisfies ToIsolate);
+
+  const revokedAt = scenario.keys.map(() => Number.NaN);
+  const events = [
+    ...scenario.keys.flatMap((key, i) =>
+      key.revokeAtMs === undefined
+        ? []
+        : [
+            (async () => {
+              await sleepUntil(startAtMs + (key.revokeAtMs as number));
+              await writer.revoke(ownerId, keys[i]?.id as string);
+              revokedAt[i] = Date.now();
+            })(),
+          ],
+    ),
+    (async () => {
+      const { region, fromMs, toMs } = scenario.cut;
+      const cut = (isCut: boolean) => {
+        for (const i of isolates)
+          if (i.region === region) i.worker.postMessage({ type: "cut", cut: isCut } satisfies ToIsolate);
+        if (databases.includes(region)) writerNetwork.setCut([endpoint(stores, region).url], isCut);
+      };
+      await sleepUntil(startAtMs + fromMs);
+      cut(true);
+      await sleepUntil(startAtMs + toMs);
+      cut(false);
+    })(),
+  ];
+  const results = await Promise.all(isolates.map((i) => i.done));
+  await Promise.all(events);
+  const serverCount = serverRequests(stores) - serverRequestsBefore;
+  return summarise(design, results, revokedAt, serverCount);
+}
+
+function serverRequests(stores: SimStores): number {
+  return stores.upstash.reduce((sum, server) => {
+    const counts = server.counts();
+    return (
+      sum +
+      (counts["/"] ?? 0) +
+      (counts["/pipeline"] ?? 0) +
+      (counts["/multi-exec"] ?? 0) +
+      (counts.path ?? 0)
+    );
+  }, 0);
+}
+
+function startIsolate(region: number, setup: IsolateSetup) {
+  const worker = new Worker(new URL("./isolate.ts", import.meta.url), { workerData: setup });
+  let ready: () => void = () => {};
+  const readyPromise = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const done = new Promise<IsolateResult>((resolve, reject) => {
+    worker.on("message", (message: FromIsolate) => {
+      if (message.type === "ready") ready();
+      else if (message.type === "failed") reject(new Error(`isolate in region ${region}: ${message.error}`));
+      else {
+        resolve({ region, samples: message.samples, traffic: message.traffic });
+        void worker.terminate();
+      }
+    });
+    worker.once("error", reject);
+  });
+  return { region, worker, ready: readyPromise, done };
+}
+
+function summarise(
+  design: Design,
+  results: IsolateResult[],
+  revokedAt: number[],
+  serverCount: number,
+): DesignResult {
+  const all = results.map((r) => r.samples);
+  const sharedKey = scenario.keys.findIndex((key) => key.revokeAtMs === undefined);
+  const sharedLimit = scenario.keys[sharedKey]?.limit ?? Number.NaN;
+  const regions: RegionRow[] = scenario.regions.map(({ name }, region) => {
+    const own = results.filter((r) => r.region === region);
+    const samples = own.map((r) => r.samples);
+    const traffic = addTraffic(own.map((r) => r.traffic));
+    const count = checks(samples);
+    return {
+      region: name,
+      checks: count,
+      p50Ms: percentile(latencies(samples), 50),
+      p99Ms: percentile(latencies(samples), 99),
+      upstashRequestsPerCheck: traffic.upstashRequests / count,
+      commandsPerCheck: traffic.upstashCommands / count,
+      neonRequestsPer1kChecks: (1000 * traffic.neonRequests) / count,
+      admittedAfterRevokeMs: scenario.keys.flatMap((key, i) =>
+        key.revokeAtMs === undefined
+          ? []
+          : [admittedAfter(admittedTimes(samples, i, "startMs"), revokedAt[i] as number)],
+      ),
+      dollarsPerMillion: (traffic.upstashCommands / count) * 1e6 * DOLLARS_PER_COMMAND,
+    };
+  });
+  return {
+    design,
+    regions,
+    limitMaxPercent: (100 * maxInRollingWindow(admittedTimes(all, sharedKey))) / sharedLimit,
+    serverRequests: serverCount,
+    isolateRequests: addTraffic(results.map((r) => r.traffic)).upstashRequests,
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadAtStart = loadavg();
+  say(
+    `${startedAt.toISOString()}: ${cpus().length} CPUs, load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`,
+  );
+  const stores = await startSimStores(scenario.regions.length);
+  const results: DesignResult[] = [];
+  try {
+    for (const design of scenario.designs) {
+      say(`design ${design}: ${scenario.durationMs / 1000} s of load`);
+      results.push(await runDesign(design, stores));
+    }
+  } finally {
+    await stores.stop();
+  }
+  const revocations = scenario.keys.filter((key) => key.revokeAtMs !== undefined).map((key) => key.name);
+  console.log(table(results, revocations));
+  console.log();
+  for (const r of results) {
+    console.log(
+      `${r.design}: Upstash requests counted by the servers ${r.serverRequests}, by the isolates ${r.isolateRequests}`,
+    );
+  }
+  const cut = scenario.cut;
+  console.log(
+    `Run ${startedAt.toISOString()}, ${cpus().length} CPUs, load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} → ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}; ` +
+      `${scenario.regions[cut.region]?.name} cut off from the primary ${cut.fromMs / 1000}–${cut.toMs / 1000} s.`,
+  );
+}
+
+await main();
