@@ -22,6 +22,10 @@ export interface DesignResult {
   /** Upstash requests the servers counted vs. the isolates' own count (a check of the counting). */
   serverRequests: number;
   isolateRequests: number;
+  /** The verifier's log events in the isolates (e.g. `upstash_unavailable`: a failed or timed-out request). */
+  warnings: Record<string, number>;
+  /** Revocations answered 503 (marker step (a) failed) and repeated. */
+  refusedRevocations: number;
 }
 
 export function table(results: readonly DesignResult[], revocations: readonly string[]): string {

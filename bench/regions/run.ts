@@ -20,7 +20,7 @@ import {
 import { type Link, Network, type Traffic } from "./network";
 import type { Design, FromIsolate, IsolateSetup, Samples, StoreEndpoint, ToIsolate } from "./protocol";
 import { type DesignResult, type RegionRow, table } from "./report";
-import { type SimStores, startSimStores } from "./stores";
+import { openStores, type StoresHandle as SimStores } from "./stores-thread";
 import { Writer } from "./writer";
 
 interface Scenario {
@@ -37,6 +37,7 @@ interface Scenario {
 const scenarioFile = process.env.BENCH_REGIONS_SCENARIO ?? new URL("./scenarios.json", import.meta.url);
 const scenario = JSON.parse(readFileSync(scenarioFile, "utf8")) as Scenario;
 const say = (line: string) => console.error(`[bench:regions] ${line}`);
+const REVOKE_ATTEMPTS = 5;
 const sleepUntil = (atMs: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
 
@@ -47,7 +48,7 @@ function rtt(from: number, to: number): number {
 function endpoint(stores: SimStores, region: number): StoreEndpoint {
   const server = stores.upstash[region];
   if (!server) throw new Error(`no Upstash server for region ${region}`);
-  return { url: server.url, token: server.token };
+  return server;
 }
 
 /** The Redis databases a design uses, per region: index = the database's region. */
@@ -62,7 +63,7 @@ function linksFrom(region: number, design: Design, stores: SimStores): Link[] {
       rttMs: rtt(region, db),
       kind: "upstash" as const,
     })),
-    { origin: stores.neon.url, rttMs: rtt(region, 0), kind: "neon" as const },
+    { origin: stores.neonUrl, rttMs: rtt(region, 0), kind: "neon" as const },
   ];
 }
 
@@ -70,6 +71,7 @@ interface IsolateResult {
   region: number;
   samples: Samples;
   traffic: Traffic;
+  warnings: Record<string, number>;
 }
 
 async function runDesign(design: Design, stores: SimStores): Promise<DesignResult> {
@@ -78,15 +80,15 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
   writerNetwork.install();
   const writer = new Writer(
     stores.databaseUrl,
-    stores.neon.sqlEndpoint,
+    stores.neonSqlEndpoint,
     databases.map((db) => endpoint(stores, db)),
   );
   const ownerId = `bench-regions-${design}-${randomBytes(4).toString("hex")}`;
   const keys: { id: string; secret: string }[] = [];
   for (const key of scenario.keys) keys.push(await writer.createKey(ownerId, key.name, key.limit));
-  const serverRequestsBefore = serverRequests(stores);
+  const serverRequestsBefore = await stores.upstashRequests();
 
-  const primaryOrigins = [endpoint(stores, 0).url, stores.neon.url];
+  const primaryOrigins = [endpoint(stores, 0).url, stores.neonUrl];
   const isolates: ReturnType<typeof startIsolate>[] = [];
   for (const [region, { isolates: count }] of scenario.regions.entries()) {
     for (let n = 0; n < count; n++) {
@@ -96,7 +98,7 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
         links: linksFrom(region, design, stores),
         primaryOrigins,
         databaseUrl: stores.databaseUrl,
-        neonFetchEndpoint: stores.neon.sqlEndpoint,
+        neonFetchEndpoint: stores.neonSqlEndpoint,
         redis: endpoint(stores, databases.includes(region) ? region : 0),
         otherRedis: databases.filter((db) => db !== region).map((db) => endpoint(stores, db)),
         keys: keys.map((key, i) => ({
@@ -115,6 +117,7 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
     worker.postMessage({ type: "start", atMs: startAtMs } satisfies ToIsolate);
 
   const revokedAt = scenario.keys.map(() => Number.NaN);
+  let refusedRevocations = 0;
   const events = [
     ...scenario.keys.flatMap((key, i) =>
       key.revokeAtMs === undefined
@@ -122,7 +125,11 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
         : [
             (async () => {
               await sleepUntil(startAtMs + (key.revokeAtMs as number));
-              await writer.revoke(ownerId, keys[i]?.id as string);
+              // A refused change (503: nothing changed) is repeated, as its caller would.
+              for (let attempt = 1; attempt <= REVOKE_ATTEMPTS; attempt++) {
+                if (await writer.revoke(ownerId, keys[i]?.id as string)) break;
+                refusedRevocations += 1;
+              }
               revokedAt[i] = Date.now();
             })(),
           ],
@@ -142,21 +149,8 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
   ];
   const results = await Promise.all(isolates.map((i) => i.done));
   await Promise.all(events);
-  const serverCount = serverRequests(stores) - serverRequestsBefore;
-  return summarise(design, results, revokedAt, serverCount);
-}
-
-function serverRequests(stores: SimStores): number {
-  return stores.upstash.reduce((sum, server) => {
-    const counts = server.counts();
-    return (
-      sum +
-      (counts["/"] ?? 0) +
-      (counts["/pipeline"] ?? 0) +
-      (counts["/multi-exec"] ?? 0) +
-      (counts.path ?? 0)
-    );
-  }, 0);
+  const serverCount = (await stores.upstashRequests()) - serverRequestsBefore;
+  return { ...summarise(design, results, revokedAt, serverCount), refusedRevocations };
 }
 
 function startIsolate(region: number, setup: IsolateSetup) {
@@ -170,7 +164,7 @@ function startIsolate(region: number, setup: IsolateSetup) {
       if (message.type === "ready") ready();
       else if (message.type === "failed") reject(new Error(`isolate in region ${region}: ${message.error}`));
       else {
-        resolve({ region, samples: message.samples, traffic: message.traffic });
+        resolve({ region, samples: message.samples, traffic: message.traffic, warnings: message.warnings });
         void worker.terminate();
       }
     });
@@ -184,7 +178,11 @@ function summarise(
   results: IsolateResult[],
   revokedAt: number[],
   serverCount: number,
-): DesignResult {
+): Omit<DesignResult, "refusedRevocations"> {
+  const warnings: Record<string, number> = {};
+  for (const r of results) {
+    for (const [event, n] of Object.entries(r.warnings)) warnings[event] = (warnings[event] ?? 0) + n;
+  }
   const all = results.map((r) => r.samples);
   const sharedKey = scenario.keys.findIndex((key) => key.revokeAtMs === undefined);
   const sharedLimit = scenario.keys[sharedKey]?.limit ?? Number.NaN;
@@ -215,6 +213,7 @@ function summarise(
     limitMaxPercent: (100 * maxInRollingWindow(admittedTimes(all, sharedKey))) / sharedLimit,
     serverRequests: serverCount,
     isolateRequests: addTraffic(results.map((r) => r.traffic)).upstashRequests,
+    warnings,
   };
 }
 
@@ -224,7 +223,7 @@ async function main(): Promise<void> {
   say(
     `${startedAt.toISOString()}: ${cpus().length} CPUs, load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`,
   );
-  const stores = await startSimStores(scenario.regions.length);
+  const stores = await openStores(scenario.regions.length);
   const results: DesignResult[] = [];
   try {
     for (const design of scenario.designs) {
@@ -239,7 +238,8 @@ async function main(): Promise<void> {
   console.log();
   for (const r of results) {
     console.log(
-      `${r.design}: Upstash requests counted by the servers ${r.serverRequests}, by the isolates ${r.isolateRequests}`,
+      `${r.design}: Upstash requests counted by the servers ${r.serverRequests}, by the isolates ${r.isolateRequests}; ` +
+        `revocations refused (503) and repeated: ${r.refusedRevocations}; isolate warnings: ${JSON.stringify(r.warnings)}`,
     );
   }
   const cut = scenario.cut;

@@ -70,8 +70,8 @@ export class Writer {
     return { id: row.id, secret };
   }
 
-  /** Revokes through the marker protocol; resolves when the revocation is answered. */
-  async revoke(ownerId: string, id: string): Promise<void> {
+  /** Revokes through the marker protocol; false when refused (step (a) failed: nothing changed). */
+  async revoke(ownerId: string, id: string): Promise<boolean> {
     const outcome = await changeKeys(
       this.client(),
       logger,
@@ -79,6 +79,6 @@ export class Writer {
       () => revokeKey(this.db, ownerId, id, ACTOR),
       (row) => effectsOf(row ? [keyStateOf(row)] : [], Date.now()),
     );
-    if (!outcome.ok) throw new Error("revocation refused (marker step (a) failed)");
+    return outcome.ok;
   }
 }
