@@ -22,7 +22,18 @@ parentPort?.on("message", (message: ToIsolate) => {
   if (message.type === "cut") network.setCut(setup.primaryOrigins, message.cut);
   else start(message.atMs);
 });
-if (setup.design === "multi-region") register(new URL("./multi-region-hook.mjs", import.meta.url));
+/** The limiter each design puts in place of src/limits/sliding-window.ts (none: today's). */
+const LIMITER_OF: Record<IsolateSetup["design"], string | null> = {
+  "single-primary": null,
+  "multi-region": "./multi-region-window.ts",
+  leased: "./leased-window.ts",
+};
+const limiter = LIMITER_OF[setup.design];
+if (limiter) {
+  register(new URL("./limiter-hook.mjs", import.meta.url), {
+    data: { replacement: new URL(limiter, import.meta.url).href },
+  });
+}
 
 const { verify } = await import("../../src/verify/verifier");
 const { RequestStores } = await import("../../src/http/stores");

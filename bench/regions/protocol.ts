@@ -1,7 +1,7 @@
 /** What the simulator's main thread and its isolates (worker threads) tell each other. */
 import type { Link, Traffic } from "./network";
 
-export type Design = "single-primary" | "multi-region";
+export type Design = "single-primary" | "multi-region" | "leased";
 
 export interface StoreEndpoint {
   url: string;
@@ -20,6 +20,8 @@ export interface IsolateSetup {
   redis: StoreEndpoint;
   /** multi-region: the other regions' databases, which the limiter also writes. */
   otherRedis: StoreEndpoint[];
+  /** leased: the primary, which grants each region its shares of a key's budget. */
+  primaryRedis: StoreEndpoint;
   keys: { secret: string; ratePerSecond: number }[];
   accountLimit: number;
   durationMs: number;

@@ -86,7 +86,6 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
   const ownerId = `bench-regions-${design}-${randomBytes(4).toString("hex")}`;
   const keys: { id: string; secret: string }[] = [];
   for (const key of scenario.keys) keys.push(await writer.createKey(ownerId, key.name, key.limit));
-  const serverRequestsBefore = await stores.upstashRequests();
 
   const primaryOrigins = [endpoint(stores, 0).url, stores.neonUrl];
   const isolates: ReturnType<typeof startIsolate>[] = [];
@@ -100,7 +99,11 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
         databaseUrl: stores.databaseUrl,
         neonFetchEndpoint: stores.neonSqlEndpoint,
         redis: endpoint(stores, databases.includes(region) ? region : 0),
-        otherRedis: databases.filter((db) => db !== region).map((db) => endpoint(stores, db)),
+        otherRedis:
+          design === "multi-region"
+            ? databases.filter((db) => db !== region).map((db) => endpoint(stores, db))
+            : [],
+        primaryRedis: endpoint(stores, 0),
         keys: keys.map((key, i) => ({
           secret: key.secret,
           ratePerSecond: scenario.keys[i]?.ratePerIsolate ?? 0,
@@ -112,6 +115,7 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
     }
   }
   await Promise.all(isolates.map((i) => i.ready));
+  const serverRequestsBefore = await stores.upstashRequests();
   const startAtMs = Date.now() + 500;
   for (const { worker } of isolates)
     worker.postMessage({ type: "start", atMs: startAtMs } satisfies ToIsolate);
