@@ -8,13 +8,19 @@ export const WINDOW_MS = 60_000;
 /** Upstash pay-as-you-go: $0.2 per 100K commands. */
 export const DOLLARS_PER_COMMAND = 0.2 / 100_000;
 
-/** The most checks admitted in any window of WINDOW_MS (start anywhere), over sorted times. */
-export function maxInRollingWindow(sortedMs: readonly number[]): number {
+/**
+ * The most checks admitted in any window of WINDOW_MS that starts at an admitted check and ends by
+ * `endByMs` (default: no end), over sorted times.
+ */
+export function maxInRollingWindow(sortedMs: readonly number[], endByMs = Number.POSITIVE_INFINITY): number {
   let most = 0;
-  let first = 0;
-  for (let last = 0; last < sortedMs.length; last++) {
-    while ((sortedMs[last] as number) - (sortedMs[first] as number) >= WINDOW_MS) first++;
-    most = Math.max(most, last - first + 1);
+  let last = 0;
+  for (let first = 0; first < sortedMs.length; first++) {
+    const startMs = sortedMs[first] as number;
+    if (startMs + WINDOW_MS > endByMs) break;
+    last = Math.max(last, first);
+    while (last < sortedMs.length && (sortedMs[last] as number) < startMs + WINDOW_MS) last++;
+    most = Math.max(most, last - first);
   }
   return most;
 }
