@@ -3,7 +3,8 @@
  * region spends a key's budget from a lease in its own database, in the key check's one local
  * request; the primary grants leases in batches, against the same sliding-window estimate as
  * today's limiter (previous minute weighted by what is left of it, plus this minute's grants).
- * Grants travel in the background while the lease lasts; an empty lease waits for one grant.
+ * Grants travel in the background while the lease lasts; an empty lease waits for one grant, and
+ * after a refused one the isolate refuses locally for a second before asking again.
  * A region never spends more than it was granted, so the world never admits more than the
  * primary granted; what a region was granted and did not spend is lost at the minute's end.
  */
@@ -18,14 +19,14 @@ import type { IsolateSetup } from "./protocol";
 export * from "../../src/limits/sliding-window";
 
 const WINDOW_MS = WINDOW_SECONDS * 1000;
-const { primaryRedis } = workerData as IsolateSetup;
+const { primaryRedis, regions: REGIONS } = workerData as IsolateSetup;
 
 /** Leases are granted in batches of this share of L (at least 1): 4 regions × 4 batches = L. */
 const BATCH_SHARE = 1 / 16;
 /** A grant is asked for in the background once the lease holds fewer than this share of a batch. */
 const LOW_WATER_SHARE = 0.5;
 
-/** After a grant that could not be asked, the lease's key is refused for this long before asking again. */
+/** After a refused grant (none left, or the primary not reachable), the key is refused locally this long. */
 const GRANT_RETRY_MS = 1000;
 
 /** KEYS: lease. ARGV: rate, ttl ms. Spends `rate` from the lease; rate ≤ 0 gives back / reads. */
@@ -39,11 +40,15 @@ if left < rate then return {0, left} end
 left = redis.call('DECRBY', KEYS[1], rate)
 return {1, left}`;
 
-/** KEYS: granted this window, granted the previous one. ARGV: limit, batch, weight of previous, ttl ms. */
+/**
+ * KEYS: granted this window, granted the previous one. ARGV: limit, batch, weight of previous,
+ * ttl ms, regions. A grant is at most a batch and at most half of one region's share of what is
+ * left, so the leases that end the minute unspent stay small.
+ */
 const GRANT = `local now = tonumber(redis.call('GET', KEYS[1]) or '0')
 local before = tonumber(redis.call('GET', KEYS[2]) or '0')
-local used = math.ceil(before * tonumber(ARGV[3])) + now
-local grant = math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) - used)
+local left = tonumber(ARGV[1]) - math.ceil(before * tonumber(ARGV[3])) - now
+local grant = math.min(tonumber(ARGV[2]), math.ceil(left / (2 * tonumber(ARGV[5]))), left)
 if grant <= 0 then return 0 end
 redis.call('INCRBY', KEYS[1], grant)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -96,7 +101,7 @@ function refill(
         primary,
         "grant",
         [`${prefix}:${identifier}:granted:${window}`, `${prefix}:${identifier}:granted:${window - 1}`],
-        [String(limit), String(batch), String(weight), String(2 * WINDOW_MS)],
+        [String(limit), String(batch), String(weight), String(2 * WINDOW_MS), String(REGIONS)],
       ),
     );
     if (granted > 0) await run(local, "credit", [lease], [String(granted), String(WINDOW_MS)]);
@@ -150,7 +155,8 @@ class LeasedWindow {
       pending = refill(this.redis, this.prefix, identifier, this.tokens, window);
     }
     const success = Number(spent) === 1;
-    if (!success) limiterCache.set(cacheKey, reset);
+    // The estimate frees budget as the minute goes on: ask again in a second, not at its end.
+    if (!success) limiterCache.set(cacheKey, Math.min(reset, Date.now() + GRANT_RETRY_MS));
     return { success, limit: this.tokens, remaining: Math.max(0, Number(left)), reset, pending };
   }
 }

@@ -20,8 +20,10 @@ export interface IsolateSetup {
   redis: StoreEndpoint;
   /** multi-region: the other regions' databases, which the limiter also writes. */
   otherRedis: StoreEndpoint[];
-  /** leased: the primary, which grants each region its shares of a key's budget. */
+  /** leased: the primary, which grants each region its shares of a key's budget… */
   primaryRedis: StoreEndpoint;
+  /** …among this many regions. */
+  regions: number;
   keys: { secret: string; ratePerSecond: number }[];
   accountLimit: number;
   durationMs: number;

@@ -105,6 +105,7 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
             ? databases.filter((db) => db !== region).map((db) => endpoint(stores, db))
             : [],
         primaryRedis: endpoint(stores, 0),
+        regions: scenario.regions.length,
         keys: keys.map((key, i) => ({
           secret: key.secret,
           ratePerSecond: scenario.keys[i]?.ratePerIsolate ?? 0,
