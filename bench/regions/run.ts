@@ -21,7 +21,7 @@ import {
 import { type Link, Network, type Traffic } from "./network";
 import type { Design, FromIsolate, IsolateSetup, Samples, StoreEndpoint, ToIsolate } from "./protocol";
 import { type DesignResult, type RegionRow, table } from "./report";
-import { openStores, type StoresHandle as SimStores } from "./stores-thread";
+import { openStores, type StoresHandle } from "./stores-thread";
 import { Writer } from "./writer";
 
 interface Scenario {
@@ -39,6 +39,16 @@ const scenarioFile = process.env.BENCH_REGIONS_SCENARIO ?? new URL("./scenarios.
 const scenario = JSON.parse(readFileSync(scenarioFile, "utf8")) as Scenario;
 const say = (line: string) => console.error(`[bench:regions] ${line}`);
 const REVOKE_ATTEMPTS = 5;
+/** After its load, a design's isolates and events get this long to finish, or the run fails. */
+const SETTLE_MS = 120_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not finished within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 const sleepUntil = (atMs: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
 
@@ -46,18 +56,18 @@ function rtt(from: number, to: number): number {
   return scenario.rttMs[from]?.[to] ?? Number.NaN;
 }
 
-function endpoint(stores: SimStores, region: number): StoreEndpoint {
+function endpoint(stores: StoresHandle, region: number): StoreEndpoint {
   const server = stores.upstash[region];
   if (!server) throw new Error(`no Upstash server for region ${region}`);
   return server;
 }
 
 /** The Redis databases a design uses, per region: index = the database's region. */
-function databasesOf(design: Design, stores: SimStores): number[] {
+function databasesOf(design: Design, stores: StoresHandle): number[] {
   return design === "single-primary" ? [0] : stores.upstash.map((_, region) => region);
 }
 
-function linksFrom(region: number, design: Design, stores: SimStores): Link[] {
+function linksFrom(region: number, design: Design, stores: StoresHandle): Link[] {
   return [
     ...databasesOf(design, stores).map((db) => ({
       origin: endpoint(stores, db).url,
@@ -75,7 +85,7 @@ interface IsolateResult {
   warnings: Record<string, number>;
 }
 
-async function runDesign(design: Design, stores: SimStores): Promise<DesignResult> {
+async function runDesign(design: Design, stores: StoresHandle): Promise<DesignResult> {
   const databases = databasesOf(design, stores);
   const writerNetwork = new Network(linksFrom(0, design, stores));
   writerNetwork.install();
@@ -116,7 +126,11 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
       isolates.push(startIsolate(region, setup));
     }
   }
-  await Promise.all(isolates.map((i) => i.ready));
+  // An isolate that fails while loading ends the run instead of leaving it waiting.
+  await withDeadline(
+    Promise.all(isolates.map((i) => Promise.race([i.ready, i.done.then(() => undefined)]))),
+    SETTLE_MS,
+  );
   const serverRequestsBefore = await stores.upstashRequests();
   // Load starts on a minute: the limiter's windows are minutes, and a first window that is only
   // partly loaded makes the sliding estimate of the next one admit up to 1.5 × L by itself.
@@ -155,8 +169,13 @@ async function runDesign(design: Design, stores: SimStores): Promise<DesignResul
       cut(false);
     })(),
   ];
-  const results = await Promise.all(isolates.map((i) => i.done));
-  await Promise.all(events);
+  let results: IsolateResult[];
+  try {
+    results = await withDeadline(Promise.all(isolates.map((i) => i.done)), scenario.durationMs + SETTLE_MS);
+    await withDeadline(Promise.all(events), SETTLE_MS);
+  } finally {
+    await Promise.all(isolates.map((i) => i.worker.terminate()));
+  }
   const serverCount = (await stores.upstashRequests()) - serverRequestsBefore;
   return { ...summarise(design, results, revokedAt, serverCount, startAtMs), refusedRevocations };
 }
