@@ -147,12 +147,15 @@ async function runDesign(design: Design, stores: StoresHandle): Promise<DesignRe
         : [
             (async () => {
               await sleepUntil(startAtMs + (key.revokeAtMs as number));
-              // A refused change (503: nothing changed) is repeated, as its caller would.
+              // A refused change (503: nothing changed) is repeated, as its caller would; never
+              // revoked, the key's column shows "–".
               for (let attempt = 1; attempt <= REVOKE_ATTEMPTS; attempt++) {
-                if (await writer.revoke(ownerId, keys[i]?.id as string)) break;
+                if (await writer.revoke(ownerId, keys[i]?.id as string)) {
+                  revokedAt[i] = Date.now();
+                  break;
+                }
                 refusedRevocations += 1;
               }
-              revokedAt[i] = Date.now();
             })(),
           ],
     ),
@@ -169,10 +172,13 @@ async function runDesign(design: Design, stores: StoresHandle): Promise<DesignRe
       cut(false);
     })(),
   ];
+  // Handled now, reported below: a failed event must not end the process before the stores are dropped.
+  const eventsDone = Promise.all(events);
+  eventsDone.catch(() => undefined);
   let results: IsolateResult[];
   try {
     results = await withDeadline(Promise.all(isolates.map((i) => i.done)), scenario.durationMs + SETTLE_MS);
-    await withDeadline(Promise.all(events), SETTLE_MS);
+    await withDeadline(eventsDone, SETTLE_MS);
   } finally {
     await Promise.all(isolates.map((i) => i.worker.terminate()));
   }
