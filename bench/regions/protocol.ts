@@ -1,0 +1,48 @@
+/** What the simulator's main thread and its isolates (worker threads) tell each other. */
+import type { Link, Traffic } from "./network";
+
+export type Design = "single-primary" | "multi-region" | "leased";
+
+export interface StoreEndpoint {
+  url: string;
+  token: string;
+}
+
+export interface IsolateSetup {
+  design: Design;
+  region: number;
+  links: Link[];
+  /** Origins this region loses while it is cut off from the primary. */
+  primaryOrigins: string[];
+  databaseUrl: string;
+  neonFetchEndpoint: string;
+  /** The Redis this isolate's key check talks to: the primary, or its region's own database. */
+  redis: StoreEndpoint;
+  /** multi-region: the other regions' databases, which the limiter also writes. */
+  otherRedis: StoreEndpoint[];
+  /** leased: the primary, which grants each region its shares of a key's budget… */
+  primaryRedis: StoreEndpoint;
+  /** …among this many regions. */
+  regions: number;
+  keys: { secret: string; ratePerSecond: number }[];
+  accountLimit: number;
+  durationMs: number;
+}
+
+export type ToIsolate =
+  /** Every isolate starts its load at the same moment (epoch ms). */
+  { type: "start"; atMs: number } | { type: "cut"; cut: boolean };
+
+/** One key check: parallel arrays, one entry per check. */
+export interface Samples {
+  key: number[];
+  startMs: number[];
+  endMs: number[];
+  allowed: boolean[];
+}
+
+export type FromIsolate =
+  /** The verifier is loaded: the isolate can start. */
+  | { type: "ready" }
+  | { type: "done"; samples: Samples; traffic: Traffic; warnings: Record<string, number> }
+  | { type: "failed"; error: string };
