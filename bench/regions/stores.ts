@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { migrateDatabase } from "../../scripts/db/migrate";
 import { type NeonServer, startNeonServer } from "../../scripts/local/neon-server";
 import {
+  assertLoopbackUrl,
   claimRedisDatabase,
   createDatabase,
   dropDatabase,
@@ -15,8 +16,18 @@ import {
 } from "../../scripts/local/stores";
 import { startUpstashServer, type UpstashServer } from "../../scripts/local/upstash-server";
 
-const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+// The same stores as `npm run bench` (LOCAL_DATABASE_URL's server, LOCAL_REDIS_URL), loopback only.
+const POSTGRES_ADMIN_URL = withDatabase(
+  assertLoopbackUrl(
+    process.env.LOCAL_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
+    "LOCAL_DATABASE_URL",
+  ).toString(),
+  "postgres",
+);
+const REDIS_URL = assertLoopbackUrl(
+  process.env.LOCAL_REDIS_URL || "redis://127.0.0.1:6379",
+  "LOCAL_REDIS_URL",
+).toString();
 
 export interface SimStores {
   databaseUrl: string;
