@@ -48,7 +48,9 @@ async function inspect(port: number) {
   const pending = new Map<number, (result: unknown) => void>();
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
-    if (message.id !== undefined) pending.get(message.id)?.(message.result);
+    if (message.id === undefined) return;
+    pending.get(message.id)?.(message.result);
+    pending.delete(message.id);
   });
   const send = (method: string, params: object = {}) =>
     new Promise<unknown>((resolve) => {

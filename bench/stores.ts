@@ -32,12 +32,10 @@ async function reachableRedis(url: string): Promise<boolean> {
 }
 
 /**
- * The machine's Postgres and Redis when they answer (a fresh database, dropped afterwards; an empty
- * claimed logical database, emptied afterwards), else an in-memory PGlite and a private redis-server.
+ * The Postgres server (its admin database) and Redis the benches use: `LOCAL_DATABASE_URL`'s
+ * server and `LOCAL_REDIS_URL`, by default the machine's; anything not on loopback is refused.
  */
-export async function chooseStores(
-  runId: string,
-): Promise<{ postgres: PostgresSource; redis: RedisSource; label: StoresLabel }> {
+export function localStoreUrls(): { adminUrl: string; redisUrl: string } {
   const adminUrl = withDatabase(
     assertLoopbackUrl(
       process.env.LOCAL_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
@@ -49,6 +47,17 @@ export async function chooseStores(
     process.env.LOCAL_REDIS_URL || "redis://127.0.0.1:6379",
     "LOCAL_REDIS_URL",
   ).toString();
+  return { adminUrl, redisUrl };
+}
+
+/**
+ * The machine's Postgres and Redis when they answer (a fresh database, dropped afterwards; an empty
+ * claimed logical database, emptied afterwards), else an in-memory PGlite and a private redis-server.
+ */
+export async function chooseStores(
+  runId: string,
+): Promise<{ postgres: PostgresSource; redis: RedisSource; label: StoresLabel }> {
+  const { adminUrl, redisUrl } = localStoreUrls();
   const [pgUp, redisUp] = await Promise.all([reachablePostgres(adminUrl), reachableRedis(redisUrl)]);
   const host = (url: string) => new URL(url).host;
   return {

@@ -7,7 +7,6 @@ import { randomBytes } from "node:crypto";
 import { migrateDatabase } from "../../scripts/db/migrate";
 import { type NeonServer, startNeonServer } from "../../scripts/local/neon-server";
 import {
-  assertLoopbackUrl,
   claimRedisDatabase,
   createDatabase,
   dropDatabase,
@@ -15,19 +14,10 @@ import {
   withDatabase,
 } from "../../scripts/local/stores";
 import { startUpstashServer, type UpstashServer } from "../../scripts/local/upstash-server";
+import { localStoreUrls } from "../stores";
 
-// The same stores as `npm run bench` (LOCAL_DATABASE_URL's server, LOCAL_REDIS_URL), loopback only.
-const POSTGRES_ADMIN_URL = withDatabase(
-  assertLoopbackUrl(
-    process.env.LOCAL_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
-    "LOCAL_DATABASE_URL",
-  ).toString(),
-  "postgres",
-);
-const REDIS_URL = assertLoopbackUrl(
-  process.env.LOCAL_REDIS_URL || "redis://127.0.0.1:6379",
-  "LOCAL_REDIS_URL",
-).toString();
+// The same stores as `npm run bench`, loopback only.
+const { adminUrl: POSTGRES_ADMIN_URL, redisUrl: REDIS_URL } = localStoreUrls();
 
 export interface SimStores {
   databaseUrl: string;

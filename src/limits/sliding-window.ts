@@ -43,6 +43,16 @@ export function isBlocked(prefix: string, identifier: string, nowMs: number): bo
   return until !== undefined && until >= nowMs;
 }
 
+/** When the block this isolate remembers for the identifier ends, if it remembers one. */
+export function blockEnd(prefix: string, identifier: string): number | undefined {
+  return limiterCache.get(`${prefix}:${identifier}`);
+}
+
+/** Remembers a refusal until `untilMs`, as the library does for its own: a limit asked outside it. */
+export function blockUntil(prefix: string, identifier: string, untilMs: number): void {
+  limiterCache.set(`${prefix}:${identifier}`, untilMs);
+}
+
 export type LimitAnswer = Awaited<ReturnType<Ratelimit["limit"]>>;
 
 type Algorithm = ReturnType<typeof Ratelimit.slidingWindow>;

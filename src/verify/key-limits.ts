@@ -1,17 +1,18 @@
 /**
  * The two limits of a live key (docs/DESIGN.md#account-limit): its own (the library's `limit()`) and
  * its owner's account window (asked by the check script), together in the key check's one Upstash
- * request. A request is admitted only when
- * both admit it, and a refused request leaves no count on either.
+ * request. A request is admitted only when both admit it, and a refused request leaves no count on
+ * either.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { AccountWindowAsk } from "../keys/check-script";
 import { LIMITER_PREFIX } from "../keys/keyspace";
 import {
+  blockEnd,
+  blockUntil,
   forgetBlock,
   isBlocked,
   type LimitAnswer,
-  limiterCache,
   slidingWindow,
   WINDOW_SECONDS,
 } from "../limits/sliding-window";
@@ -86,7 +87,7 @@ export function askLimits(redis: Redis, s: LimitSubject, nowMs: number): LimitsA
 
 function accountAsk(s: LimitSubject, nowMs: number, spent: { key: boolean; account: boolean }): AccountAsk {
   if (spent.account) {
-    const reset = limiterCache.get(`${PREFIX.account}:${s.ownerId}`) ?? windowEndMs(nowMs);
+    const reset = blockEnd(PREFIX.account, s.ownerId) ?? windowEndMs(nowMs);
     const answer: LimitAnswer = {
       success: false,
       limit: s.accountLimit,
@@ -123,9 +124,9 @@ export function limitsAnswered(
   const { window, counted } = account;
   const remaining = accountRemaining ?? 0;
   const success = remaining >= 0;
-  const reset = (Math.floor(window.nowMs / WINDOW_MS) + 1) * WINDOW_MS;
+  const reset = windowEndMs(window.nowMs);
   // As the library does: a refusal is remembered until the window ends, so the next ask needs no Redis.
-  if (!success) limiterCache.set(`${PREFIX.account}:${s.ownerId}`, reset);
+  if (!success) blockUntil(PREFIX.account, s.ownerId, reset);
   const answer: LimitAnswer = {
     success: counted ? success : true,
     limit: window.limit,
