@@ -3,6 +3,7 @@ import { ACCOUNT_RATE_LIMIT } from "../domain/permissions";
 import { PROVIDERS, type Provider } from "../domain/providers";
 import { decodeBase64 } from "../lib/base64";
 import type { Logger } from "../observability/logger";
+import { type KeyCheckTopology, regionsSetting } from "./regions";
 
 /** Every binding, secret and var the Worker reads (docs/DESIGN.md#configuration). */
 export interface Env {
@@ -16,6 +17,10 @@ export interface Env {
   PROVIDER_BASE_URLS?: string;
   /** Requests per minute across all keys of an owner without a limit of their own. */
   ACCOUNT_RATE_LIMIT?: string;
+  /** `single-primary` (default) or `leased` (docs/DESIGN.md#regions). */
+  KEY_CHECK_TOPOLOGY?: string;
+  /** Secret, JSON: the regional Upstash databases of the `leased` topology. */
+  UPSTASH_REGIONS?: string;
   /** Provider keys re-checked per Cron run (docs/DESIGN.md#provider-keys). */
   PROVIDER_KEY_RECHECK_BATCH?: string;
   /** Days after which a stored provider key is checked with its provider again. */
@@ -49,6 +54,7 @@ export interface Config {
   githubScanningKeysUrl: string;
   accountRateLimit: number;
   providerKeyRecheck: { batchSize: number; intervalDays: number };
+  keyCheck: KeyCheckTopology;
 }
 
 /** The health re-check's defaults: 10,000 keys within 7 days at 20 a run (docs/DESIGN.md#configuration). */
@@ -112,7 +118,8 @@ const providerBaseUrls = z
     }
   });
 
-const envSchema = z.object({
+const envSchema = z
+  .object({
   DATABASE_URL: nonEmpty,
   UPSTASH_REDIS_REST_URL: z.url(),
   UPSTASH_REDIS_REST_TOKEN: nonEmpty,
@@ -131,7 +138,13 @@ const envSchema = z.object({
     .default(ACCOUNT_RATE_LIMIT.default),
   PROVIDER_KEY_RECHECK_BATCH: boundedInt(PROVIDER_KEY_RECHECK.batch),
   PROVIDER_KEY_RECHECK_DAYS: boundedInt(PROVIDER_KEY_RECHECK.days),
-});
+  KEY_CHECK_TOPOLOGY: z.enum(["single-primary", "leased"]).default("single-primary"),
+  UPSTASH_REGIONS: regionsSetting,
+  })
+  .superRefine((e, ctx) => {
+    if (e.KEY_CHECK_TOPOLOGY === "leased" && e.UPSTASH_REGIONS.length === 0)
+      ctx.addIssue({ code: "custom", path: ["UPSTASH_REGIONS"], message: "is required by the leased topology" });
+  });
 
 export class ConfigError extends Error {
   /** Names of the settings that are missing or invalid — never their values. */
@@ -166,6 +179,10 @@ export function loadConfig(env: Env): Config {
       batchSize: e.PROVIDER_KEY_RECHECK_BATCH,
       intervalDays: e.PROVIDER_KEY_RECHECK_DAYS,
     },
+    keyCheck:
+      e.KEY_CHECK_TOPOLOGY === "leased"
+        ? { topology: "leased", regions: e.UPSTASH_REGIONS }
+        : { topology: "single-primary" },
   };
   cache.set(env, config);
   return config;

@@ -29,7 +29,8 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
       const config = loadConfigOrFail(c.env, logger);
       development = config.environment === "development";
       c.set("config", config);
-      c.set("stores", new RequestStores(config));
+      const cf = c.req.raw.cf as { continent?: string } | undefined;
+      c.set("stores", new RequestStores(config, cf?.continent));
       await next();
     } finally {
       c.header("X-Request-Id", requestId);

@@ -11,7 +11,7 @@ export const UPSTASH_TIMEOUT_MS = 500;
  * - `retry: { retries: 0 }` is one attempt (`retry: false` would still make two).
  * - The timeout needs the function form of `signal`, so that it throws instead of faking a result.
  */
-export function createRedis(config: Config): Redis {
+export function createRedis(config: Pick<Config, "redis">): Redis {
   return new Redis({
     url: config.redis.url,
     token: config.redis.token,
