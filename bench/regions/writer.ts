@@ -96,14 +96,14 @@ export class Writer {
       ACTOR,
     );
     if (typeof row === "string") throw new Error(`key not created: ${row}`);
-    await finishChange(this.client(), effectsOf([keyStateOf(row)], Date.now()), [], logger);
+    await finishChange({ redis: this.client(), regionalRedis: [] }, effectsOf([keyStateOf(row)], Date.now()), [], logger);
     return { id: row.id, secret };
   }
 
   /** Revokes through the marker protocol; false when refused (step (a) failed: nothing changed). */
   async revoke(ownerId: string, id: string): Promise<boolean> {
     const outcome = await changeKeys(
-      this.client(),
+      { redis: this.client(), regionalRedis: [] },
       logger,
       [id],
       () => revokeKey(this.db, ownerId, id, ACTOR),

@@ -120,30 +120,34 @@ const providerBaseUrls = z
 
 const envSchema = z
   .object({
-  DATABASE_URL: nonEmpty,
-  UPSTASH_REDIS_REST_URL: z.url(),
-  UPSTASH_REDIS_REST_TOKEN: nonEmpty,
-  SESSION_SECRET: sessionSecrets,
-  PROVIDER_KEYS_MASTER_KEYS: masterKeys,
-  DASHBOARD_ORIGIN: z.url(),
-  ENVIRONMENT: z.enum(["production", "development"]).default("production"),
-  PROVIDER_BASE_URLS: providerBaseUrls,
-  GITHUB_SCANNING_KEYS_URL: z.url().default("https://api.github.com/meta/public_keys/secret_scanning"),
-  NEON_FETCH_ENDPOINT: z.url().optional(),
-  ACCOUNT_RATE_LIMIT: z.coerce
-    .number()
-    .int()
-    .min(ACCOUNT_RATE_LIMIT.min)
-    .max(ACCOUNT_RATE_LIMIT.max)
-    .default(ACCOUNT_RATE_LIMIT.default),
-  PROVIDER_KEY_RECHECK_BATCH: boundedInt(PROVIDER_KEY_RECHECK.batch),
-  PROVIDER_KEY_RECHECK_DAYS: boundedInt(PROVIDER_KEY_RECHECK.days),
-  KEY_CHECK_TOPOLOGY: z.enum(["single-primary", "leased"]).default("single-primary"),
-  UPSTASH_REGIONS: regionsSetting,
+    DATABASE_URL: nonEmpty,
+    UPSTASH_REDIS_REST_URL: z.url(),
+    UPSTASH_REDIS_REST_TOKEN: nonEmpty,
+    SESSION_SECRET: sessionSecrets,
+    PROVIDER_KEYS_MASTER_KEYS: masterKeys,
+    DASHBOARD_ORIGIN: z.url(),
+    ENVIRONMENT: z.enum(["production", "development"]).default("production"),
+    PROVIDER_BASE_URLS: providerBaseUrls,
+    GITHUB_SCANNING_KEYS_URL: z.url().default("https://api.github.com/meta/public_keys/secret_scanning"),
+    NEON_FETCH_ENDPOINT: z.url().optional(),
+    ACCOUNT_RATE_LIMIT: z.coerce
+      .number()
+      .int()
+      .min(ACCOUNT_RATE_LIMIT.min)
+      .max(ACCOUNT_RATE_LIMIT.max)
+      .default(ACCOUNT_RATE_LIMIT.default),
+    PROVIDER_KEY_RECHECK_BATCH: boundedInt(PROVIDER_KEY_RECHECK.batch),
+    PROVIDER_KEY_RECHECK_DAYS: boundedInt(PROVIDER_KEY_RECHECK.days),
+    KEY_CHECK_TOPOLOGY: z.enum(["single-primary", "leased"]).default("single-primary"),
+    UPSTASH_REGIONS: regionsSetting,
   })
   .superRefine((e, ctx) => {
     if (e.KEY_CHECK_TOPOLOGY === "leased" && e.UPSTASH_REGIONS.length === 0)
-      ctx.addIssue({ code: "custom", path: ["UPSTASH_REGIONS"], message: "is required by the leased topology" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["UPSTASH_REGIONS"],
+        message: "is required by the leased topology",
+      });
   });
 
 export class ConfigError extends Error {

@@ -9,15 +9,25 @@
  * after a limit change — act on the counts this script keeps.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { lastUsedGateKey, markerKey, usageHourKey, usageKey } from "./keyspace";
+import { runScript } from "../redis/script";
+import {
+  lastUsedGateKey,
+  markerKey,
+  REGION_SYNC_CLAIM_KEY,
+  REGION_SYNC_KEY,
+  usageHourKey,
+  usageKey,
+} from "./keyspace";
 import { USAGE_TTL_SECONDS, type UsageOutcome } from "./usage";
 
 /**
  * KEYS: marker, last-used gate, usage hash, usage hour set, account window now, account window
- * before. ARGV: gate seconds (0 = no gate), outcome to count ('' = none), usage TTL, key id,
- * outcome to take back ('' = none), account limit ('' = leave the account alone), now (ms),
- * window (ms), account increment (1 counts the request, 0 only reads).
- * Returns {marker or false, 1 if the gate opened, the account's remaining (−1: refused) or false}.
+ * before, region's sync state, sync claim. ARGV: gate seconds (0 = no gate), outcome to count
+ * ('' = none), usage TTL, key id, outcome to take back ('' = none), account limit ('' = leave the
+ * account alone), now (ms), window (ms), account increment (1 counts the request, 0 only reads),
+ * sync interval (ms; '' = not a regional copy), now (ms) for the sync.
+ * Returns {marker or false, 1 if the gate opened, the account's remaining (−1: refused) or false,
+ * {synced-at, cursor, epoch, 1 if this check claimed the next sync} or false}.
  */
 export const CHECK_SCRIPT = `local marker = redis.call('GET', KEYS[1])
 local opened = 0
@@ -47,13 +57,21 @@ if ARGV[6] ~= '' then
     remaining = limit - (current + previous)
   end
 end
-return {marker, opened, remaining}`;
+local sync = false
+if ARGV[10] ~= '' then
+  local state = redis.call('HMGET', KEYS[7], 'stamp', 'cursor', 'epoch')
+  local claimed = 0
+  if tonumber(ARGV[11]) - tonumber(state[1] or '0') >= tonumber(ARGV[10])
+    and redis.call('SET', KEYS[8], '1', 'NX', 'PX', ARGV[10]) then claimed = 1 end
+  sync = {state[1] or '', state[2] or '', state[3] or '', claimed}
+end
+return {marker, opened, remaining, sync}`;
 
 /**
  * SHA-1 of CHECK_SCRIPT, written out so that EVALSHA goes out in the same tick as the limits (a
  * digest computed at run time would be awaited and miss the request); a test pins it to the script.
  */
-export const CHECK_SCRIPT_SHA1 = "41d963fc39d33421adddb9456690a730e3d0a679";
+export const CHECK_SCRIPT_SHA1 = "dff2dfb8c08010a3e46dc3318b4a1323e57451a1";
 
 export interface CheckTouch {
   keyId: string;
@@ -67,6 +85,20 @@ export interface CheckTouch {
   gateSeconds: number;
   /** Ask the owner's account window too (key-limits.ts says how); default leave it alone. */
   account?: AccountWindowAsk;
+  /** A regional copy (leased topology): read its sync state and claim the next sync when due. */
+  sync?: { nowMs: number; intervalMs: number };
+}
+
+/** A region's sync state as the check script read it (src/keys/marker-sync.ts writes it). */
+export interface RegionSyncState {
+  /** When the last complete sync started (ms), 0 when never. */
+  syncedAtMs: number;
+  /** The marker log's id it reached, or null. */
+  cursor: string | null;
+  /** Cached rows read from Neon before this (ms) are not to be trusted: the copy was rebuilt. */
+  epochMs: number;
+  /** This check is to run the next sync (the claim expires by itself). */
+  claimed: boolean;
 }
 
 /** One ask of an account's sliding window, in the library's terms. */
@@ -86,6 +118,8 @@ export interface CheckTouchResult {
   gateOpened: boolean;
   /** The account window's remaining after this ask (−1: refused), or null when not asked. */
   accountRemaining: number | null;
+  /** Only when `sync` was asked. */
+  sync: RegionSyncState | null;
 }
 
 export async function touchKey(redis: Redis, touch: CheckTouch): Promise<CheckTouchResult> {
@@ -97,6 +131,8 @@ export async function touchKey(redis: Redis, touch: CheckTouch): Promise<CheckTo
     usageHourKey(touch.hour),
     account?.currentKey ?? "",
     account?.previousKey ?? "",
+    touch.sync ? REGION_SYNC_KEY : "",
+    touch.sync ? REGION_SYNC_CLAIM_KEY : "",
   ];
   const args = [
     String(touch.gateSeconds),
@@ -108,20 +144,30 @@ export async function touchKey(redis: Redis, touch: CheckTouch): Promise<CheckTo
     String(account?.nowMs ?? 0),
     String(account?.windowMs ?? 0),
     String(account?.increment ?? 0),
+    touch.sync ? String(touch.sync.intervalMs) : "",
+    String(touch.sync?.nowMs ?? 0),
   ];
-  let reply: [unknown, unknown, unknown];
-  try {
-    reply = await redis.evalsha<string[], [unknown, unknown, unknown]>(CHECK_SCRIPT_SHA1, keys, args);
-  } catch (error) {
-    // Once per Redis: the script is not loaded yet. EVAL loads it for every later EVALSHA.
-    if (!(error instanceof Error) || !error.message.includes("NOSCRIPT")) throw error;
-    reply = await redis.eval<string[], [unknown, unknown, unknown]>(CHECK_SCRIPT, keys, args);
-  }
-  const [marker, opened, remaining] = reply;
+  const reply = await runScript<[unknown, unknown, unknown, unknown]>(
+    redis,
+    { source: CHECK_SCRIPT, sha1: CHECK_SCRIPT_SHA1 },
+    keys,
+    args,
+  );
+  const [marker, opened, remaining, sync] = reply;
   const asked = remaining !== null && remaining !== undefined && remaining !== false;
   return {
     marker: marker === null || marker === undefined || marker === false ? null : String(marker),
     gateOpened: Number(opened) === 1,
     accountRemaining: asked ? Number(remaining) : null,
+    sync: Array.isArray(sync) ? syncStateOf(sync) : null,
+  };
+}
+
+function syncStateOf([stamp, cursor, epoch, claimed]: unknown[]): RegionSyncState {
+  return {
+    syncedAtMs: Number(stamp) || 0,
+    cursor: cursor === "" || cursor === null || cursor === undefined ? null : String(cursor),
+    epochMs: Number(epoch) || 0,
+    claimed: Number(claimed) === 1,
   };
 }

@@ -15,6 +15,18 @@ export const keyHashIndexKey = (hash: string) => `vk:kh:${hash}`;
 /** Where the Cron Trigger's index rebuild resumes (the last key id it wrote). */
 export const KEY_INDEX_REBUILD_CURSOR = "vk:kh-rebuild:cursor";
 
+/**
+ * The marker log (primary only, leased topology): a stream of every marker write, in order, for
+ * the regions' copies (docs/DESIGN.md#regions). Entry fields: key id → value.
+ */
+export const MARKER_LOG_KEY = "vk:markers:log";
+
+/** A region's copy: how far it has applied the marker log (hash: stamp, cursor, epoch). */
+export const REGION_SYNC_KEY = "vk:sync";
+
+/** Set (PX) by the check that is to run the region's next sync: one sync at a time per region. */
+export const REGION_SYNC_CLAIM_KEY = "vk:sync:claim";
+
 /** The last-used gate: opens (SET NX) at most once a minute per key. */
 export const lastUsedGateKey = (keyId: string) => `vk:lu:${keyId}`;
 
@@ -29,6 +41,14 @@ export const usageDoneKey = (hour: string) => `vk:use:done:${hour}`;
 
 /** Where the roll-up of an hour resumes: its SSCAN cursor over `usageHourKey(hour)`. */
 export const usageCursorKey = (hour: string) => `vk:use:cursor:${hour}`;
+
+/** A region's lease of a budget in one minute (leased topology): what it may still admit. */
+export const leaseKey = (prefix: string, identifier: string, window: number) =>
+  `${prefix}:${identifier}:lease:${window}`;
+
+/** What the primary granted to all regions of a budget in one minute (leased topology). */
+export const grantedKey = (prefix: string, identifier: string, window: number) =>
+  `${prefix}:${identifier}:granted:${window}`;
 
 /**
  * Sliding-window limiter prefixes. @upstash/ratelimit derives its counters from them as

@@ -12,6 +12,47 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { Logger } from "../observability/logger";
 import { type IndexWrites, writeIndex } from "./hash-index";
 import { markerKey } from "./keyspace";
+import { applyToCopy, CLEARED, type LoggedValue, logMarkerWrites } from "./marker-sync";
+
+/**
+ * Where markers are written: the primary, and under the leased topology every region's copy too
+ * (through the marker log, src/keys/marker-sync.ts). `RequestStores` is one.
+ */
+export interface MarkerStores {
+  redis: Redis;
+  regionalRedis: readonly { name: string; redis: Redis }[];
+}
+
+/**
+ * Writes markers on the primary — logged for the regions when there are any, which then get them
+ * directly too (best effort: a region that misses them pulls the log).
+ */
+async function writeMarkers(
+  stores: MarkerStores,
+  writes: readonly { keyId: string; value: LoggedValue }[],
+  logger: Logger,
+): Promise<void> {
+  if (stores.regionalRedis.length === 0) {
+    await Promise.all(
+      writes.map(({ keyId, value }) =>
+        value === CHANGING_MARKER
+          ? stores.redis.set(markerKey(keyId), value, { ex: CHANGING_TTL_SECONDS })
+          : value === CLEARED
+            ? stores.redis.del(markerKey(keyId))
+            : stores.redis.set(markerKey(keyId), value),
+      ),
+    );
+    return;
+  }
+  const logged = await logMarkerWrites(stores.redis, writes);
+  await Promise.all(
+    stores.regionalRedis.map(({ name, redis }) =>
+      applyToCopy(redis, logged).catch((error) =>
+        logger.log("warn", "region_marker_write_failed", { region: name, error }),
+      ),
+    ),
+  );
+}
 
 export const REVOKED_MARKER = "revoked";
 export const CHANGING_MARKER = "changing";
@@ -32,15 +73,17 @@ export type ChangeOutcome<T> =
   | { ok: false };
 
 export async function changeKeys<T>(
-  redis: Redis,
+  stores: MarkerStores,
   logger: Logger,
   keyIds: readonly string[],
   commit: () => Promise<T>,
   effects: (value: T) => KeyEffects,
 ): Promise<ChangeOutcome<T>> {
   try {
-    await Promise.all(
-      keyIds.map((id) => redis.set(markerKey(id), CHANGING_MARKER, { ex: CHANGING_TTL_SECONDS })),
+    await writeMarkers(
+      stores,
+      keyIds.map((keyId) => ({ keyId, value: CHANGING_MARKER })),
+      logger,
     );
   } catch (error) {
     logger.log("error", "marker_change_refused", { keyIds, error });
@@ -50,22 +93,22 @@ export async function changeKeys<T>(
   const done = effects(value);
   // A key the commit did not touch loses its `changing` marker: readers re-read and restore it.
   const untouched = keyIds.filter((id) => !done.markers.has(id));
-  return { ok: true, value, propagated: await finishChange(redis, done, untouched, logger) };
+  return { ok: true, value, propagated: await finishChange(stores, done, untouched, logger) };
 }
 
 /** Step (c) alone: also used to heal markers of keys that are already dead. */
 export async function finishChange(
-  redis: Redis,
+  stores: MarkerStores,
   { markers, index }: KeyEffects,
   cleared: readonly string[],
   logger: Logger,
 ): Promise<boolean> {
+  const writes = [
+    ...[...markers].map(([keyId, value]) => ({ keyId, value: String(value) })),
+    ...cleared.map((keyId) => ({ keyId, value: CLEARED })),
+  ];
   try {
-    await Promise.all([
-      ...[...markers].map(([id, value]) => redis.set(markerKey(id), String(value))),
-      ...cleared.map((id) => redis.del(markerKey(id))),
-      writeIndex(redis, index),
-    ]);
+    await Promise.all([writeMarkers(stores, writes, logger), writeIndex(stores.redis, index)]);
     return true;
   } catch (error) {
     logger.log("warn", "marker_write_failed", { keyIds: [...markers.keys()], error });

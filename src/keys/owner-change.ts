@@ -1,9 +1,8 @@
 /** A change to every active key of one owner, under the marker protocol (docs/DESIGN.md#marker-protocol). */
-import type { Redis } from "@upstash/redis/cloudflare";
 import type { Database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
 import type { Logger } from "../observability/logger";
-import { changeKeys, effectsOf } from "./marker";
+import { changeKeys, effectsOf, type MarkerStores } from "./marker";
 import { activeKeyIds, keyStateOf } from "./repository";
 
 /**
@@ -11,17 +10,13 @@ import { activeKeyIds, keyStateOf } from "./repository";
  * are) and writes their markers. `undefined`: the first step failed and nothing was changed.
  */
 export async function changeOwnerKeys(
-  stores: { db: Database; redis: Redis },
+  stores: MarkerStores & { db: Database },
   logger: Logger,
   ownerId: string,
   commit: () => Promise<ApiKeyRow[]>,
 ): Promise<ApiKeyRow[] | undefined> {
-  const outcome = await changeKeys(
-    stores.redis,
-    logger,
-    await activeKeyIds(stores.db, ownerId),
-    commit,
-    (rows) => effectsOf(rows.map(keyStateOf), Date.now()),
+  const outcome = await changeKeys(stores, logger, await activeKeyIds(stores.db, ownerId), commit, (rows) =>
+    effectsOf(rows.map(keyStateOf), Date.now()),
   );
   return outcome.ok ? outcome.value : undefined;
 }

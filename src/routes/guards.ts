@@ -35,7 +35,7 @@ export async function changeKeysOrFail<T>(
   commit: () => Promise<T>,
   effects: (value: T) => KeyEffects,
 ): Promise<T> {
-  const outcome = await changeKeys(c.get("stores").redis, c.get("logger"), keyIds, commit, effects);
+  const outcome = await changeKeys(c.get("stores"), c.get("logger"), keyIds, commit, effects);
   if (!outcome.ok) {
     throw new ApiError(
       "service_unavailable",

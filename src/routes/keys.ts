@@ -76,7 +76,7 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     await enforceUserLimit(c, "key-writes");
     const body = c.req.valid("json");
     const ownerId = c.get("session").userId;
-    const { db, redis } = c.get("stores");
+    const { db } = c.get("stores");
     const secret = await newSecret();
     const row = await insertKey(
       db,
@@ -98,7 +98,7 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>): void {
     if (row === "conflict") throw conflict();
     // Best effort: the key must reach its owner even if Redis is down; a missing marker is re-set on
     // first use, a missing index entry by the Cron Trigger. No `changing` step: nothing cached it yet.
-    await finishChange(redis, effectsOfRows([row]), [], c.get("logger"));
+    await finishChange(c.get("stores"), effectsOfRows([row]), [], c.get("logger"));
     c.header("Cache-Control", "no-store");
     return c.json({ ...toKeyRecord(row), key: secret.key }, 201);
   });

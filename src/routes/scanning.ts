@@ -84,8 +84,14 @@ export function registerScanningRoutes(app: OpenAPIHono<AppEnv>): void {
       throw new ApiError("service_unavailable", "GitHub's signing keys are unavailable; try again later.");
     }
     const report = parseReport(body);
-    const { db, redis } = c.get("stores");
-    const feedback = await handleLeakReport(report, { db, redis, logger, events: c.env.EVENTS_QUEUE });
+    const { db, redis, regionalRedis } = c.get("stores");
+    const feedback = await handleLeakReport(report, {
+      db,
+      redis,
+      regionalRedis,
+      logger,
+      events: c.env.EVENTS_QUEUE,
+    });
     // Nothing was revoked; GitHub re-delivers a report that got a 5xx.
     if (feedback === "unavailable") throw new ApiError("service_unavailable", "Try again later.");
     return c.json(feedback, 200);

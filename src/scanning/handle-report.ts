@@ -9,7 +9,7 @@ import type { Database } from "../db/client";
 import { leakRevokedEvent } from "../events/owner-events";
 import { publishEvents } from "../events/publish";
 import { deadKeyMarker, type LeakVerdict, leakVerdict } from "../keys/leaks";
-import { changeKeys, effectsOf } from "../keys/marker";
+import { changeKeys, effectsOf, type MarkerStores } from "../keys/marker";
 import { findLeakMatches, killLeakedSecrets } from "../keys/repository";
 import { hashKey, parseKey } from "../keys/token";
 import type { Logger } from "../observability/logger";
@@ -33,7 +33,7 @@ export interface ReportSource {
 }
 const GITHUB: ReportSource = { reporter: "github", actor: SCANNING_ACTOR };
 
-export interface ReportStores {
+export interface ReportStores extends MarkerStores {
   db: Database;
   redis: Redis;
   logger: Logger;
@@ -47,9 +47,10 @@ export interface ReportStores {
  */
 export async function handleLeakReport(
   report: LeakReport,
-  { db, redis, logger, events }: ReportStores,
+  stores: ReportStores,
   source: ReportSource = GITHUB,
 ): Promise<Feedback | "unavailable"> {
+  const { db, logger, events } = stores;
   const tokens = await Promise.all(report.map(checkToken));
   const plausible = [...new Set(tokens.filter((t) => t.plausible).map((t) => t.hash))];
   const matches = await findLeakMatches(db, plausible);
@@ -57,7 +58,7 @@ export async function handleLeakReport(
 
   const kills = planKills(verdicts, tokens, source.reporter);
   const outcome = await changeKeys(
-    redis,
+    stores,
     logger,
     [...new Set(kills.map((kill) => kill.keyId))],
     () => killLeakedSecrets(db, kills, source.actor),

@@ -1,10 +1,10 @@
 /**
  * The two limits of a live key (docs/DESIGN.md#account-limit): its own (the library's `limit()`) and
  * its owner's account window (asked by the check script), together in the key check's one Upstash
- * request. A request is admitted only when both admit it, and a refused request leaves no count on
- * either.
+ * request. Under the leased topology both are leases (src/limits/leased-window.ts), still in the
+ * check's one regional request. A request is admitted only when both admit it, and a refused
+ * request leaves no count on either.
  */
-import type { Redis } from "@upstash/redis/cloudflare";
 import type { AccountWindowAsk } from "../keys/check-script";
 import { LIMITER_PREFIX } from "../keys/keyspace";
 import {
@@ -13,7 +13,6 @@ import {
   forgetBlock,
   isBlocked,
   type LimitAnswer,
-  slidingWindow,
   WINDOW_SECONDS,
 } from "../limits/sliding-window";
 import type { Logger } from "../observability/logger";
@@ -39,8 +38,14 @@ export interface PolicyAnswer {
 
 export type KeyLimits = Record<Policy, PolicyAnswer>;
 
+/** A limiter of one policy at one limit, as the topology builds it (per request). */
+export type LimiterFor = (
+  prefix: string,
+  limit: number,
+) => { limit(identifier: string, req?: { rate?: number }): Promise<LimitAnswer> };
+
 interface Effects {
-  redis: Redis;
+  limiterFor: LimiterFor;
   logger: Logger;
   waitUntil: (promise: Promise<unknown>) => void;
 }
@@ -51,10 +56,14 @@ const windowEndMs = (nowMs: number) => (Math.floor(nowMs / WINDOW_MS) + 1) * WIN
 const identifierOf = (s: LimitSubject, policy: Policy) => (policy === "key" ? s.keyId : s.ownerId);
 const limitOf = (s: LimitSubject, policy: Policy) => (policy === "key" ? s.keyLimit : s.accountLimit);
 
-/** The account's part of the check script's ask, or the answer this isolate already knows. */
+/**
+ * The account's part of the check script's ask, the answer this isolate already knows, or (leased)
+ * the account's own limiter.
+ */
 export type AccountAsk =
   | { kind: "script"; window: AccountWindowAsk; counted: boolean }
-  | { kind: "known"; answer: PolicyAnswer };
+  | { kind: "known"; answer: PolicyAnswer }
+  | { kind: "limiter"; answer: Promise<PolicyAnswer> };
 
 export interface LimitsAsk {
   /** A limit this isolate knows is spent: the request is refused whatever Redis says. */
@@ -70,19 +79,32 @@ export interface LimitsAsk {
  * and says what the script is to ask of the account window. A limit this isolate knows is spent
  * refuses at once, and the other is then only read, not counted.
  */
-export function askLimits(redis: Redis, s: LimitSubject, nowMs: number): LimitsAsk {
+export function askLimits(
+  limiterFor: LimiterFor,
+  s: LimitSubject,
+  nowMs: number,
+  accountBy: "script" | "limiter",
+): LimitsAsk {
   const spent = {
     key: isBlocked(PREFIX.key, s.keyId, nowMs),
     account: isBlocked(PREFIX.account, s.ownerId, nowMs),
   };
-  const readOnlyKey = spent.account && !spent.key;
-  const key = slidingWindow(redis, PREFIX.key, s.keyLimit)
-    .limit(s.keyId, { rate: readOnlyKey ? 0 : 1 })
-    .then((answer): PolicyAnswer => {
-      if (readOnlyKey) return { answer: { ...answer, success: true }, limit: s.keyLimit, counted: false };
-      return { answer, limit: s.keyLimit, counted: answer.success };
-    });
-  return { spent: spent.key || spent.account, key, account: accountAsk(s, nowMs, spent) };
+  const ask = (policy: Policy, readOnly: boolean): Promise<PolicyAnswer> => {
+    const limit = limitOf(s, policy);
+    return limiterFor(PREFIX[policy], limit)
+      .limit(identifierOf(s, policy), { rate: readOnly ? 0 : 1 })
+      .then((answer): PolicyAnswer => {
+        if (readOnly) return { answer: { ...answer, success: true }, limit, counted: false };
+        return { answer, limit, counted: answer.success };
+      });
+  };
+  const key = ask("key", spent.account && !spent.key);
+  const account: AccountAsk =
+    accountBy === "limiter"
+      ? // A known-spent account is refused by its limiter from this isolate's memory, without Redis.
+        { kind: "limiter", answer: ask("account", spent.key && !spent.account) }
+      : accountAsk(s, nowMs, spent);
+  return { spent: spent.key || spent.account, key, account };
 }
 
 function accountAsk(s: LimitSubject, nowMs: number, spent: { key: boolean; account: boolean }): AccountAsk {
@@ -116,7 +138,7 @@ function accountAsk(s: LimitSubject, nowMs: number, spent: { key: boolean; accou
 /** Both policies' answers, once the key's limiter and the check script have answered. */
 export function limitsAnswered(
   s: LimitSubject,
-  account: AccountAsk,
+  account: Exclude<AccountAsk, { kind: "limiter" }>,
   key: PolicyAnswer,
   accountRemaining: number | null,
 ): KeyLimits {
@@ -152,7 +174,7 @@ export async function atCurrentLimits(s: LimitSubject, limits: KeyLimits, fx: Ef
       return { ...asked, answer: { ...asked.answer, ...restated }, limit: current };
     }
     try {
-      const again = await slidingWindow(fx.redis, PREFIX[policy], current).limit(identifierOf(s, policy));
+      const again = await fx.limiterFor(PREFIX[policy], current).limit(identifierOf(s, policy));
       fx.waitUntil(again.pending);
       return { answer: again, limit: current, counted: again.success };
     } catch (error) {
@@ -180,7 +202,8 @@ export function giveBack(s: LimitSubject, limits: KeyLimits, fx: Effects): void 
     if (!limits[policy].counted) continue;
     const identifier = identifierOf(s, policy);
     fx.waitUntil(
-      slidingWindow(fx.redis, PREFIX[policy], limits[policy].limit)
+      fx
+        .limiterFor(PREFIX[policy], limits[policy].limit)
         .limit(identifier, { rate: -1 })
         .then((refund) => refund.pending)
         .catch((error) => fx.logger.log("warn", "limit_refund_failed", { policy, identifier, error })),

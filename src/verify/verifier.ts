@@ -4,15 +4,19 @@
  * the marker read and the last-used gate — and applies the pure decision. I/O here, decisions in
  * decision.ts, storage in keys/.
  */
+import type { Redis } from "@upstash/redis/cloudflare";
 import type { Permission } from "../domain/permissions";
 import type { RequestStores } from "../http/stores";
-import { touchKey } from "../keys/check-script";
+import { type RegionSyncState, touchKey } from "../keys/check-script";
 import { indexHas } from "../keys/hash-index";
 import { markerKey } from "../keys/keyspace";
 import { REVOKED_MARKER } from "../keys/marker";
+import { copyIsCurrent, raiseCopy, SYNC_INTERVAL_MS, SYNC_STALE_MS, syncRegion } from "../keys/marker-sync";
 import { findKeyByHash, type KeyCheckRow, touchLastUsed } from "../keys/repository";
 import { hashKey } from "../keys/token";
 import { type UsageOutcome, usageHour } from "../keys/usage";
+import { leasedWindow } from "../limits/leased-window";
+import { slidingWindow } from "../limits/sliding-window";
 import type { Logger } from "../observability/logger";
 import { presentedKey } from "./credential";
 import {
@@ -36,7 +40,15 @@ import {
   upstashBreaker,
 } from "./isolate-state";
 import { factsOf, subjectOf, toKeyRow, usageOutcome } from "./key-facts";
-import { askLimits, atCurrentLimits, giveBack, limitsAnswered, limitsReport, refusedBy } from "./key-limits";
+import {
+  askLimits,
+  atCurrentLimits,
+  giveBack,
+  type LimiterFor,
+  limitsAnswered,
+  limitsReport,
+  refusedBy,
+} from "./key-limits";
 import { unaskedRate } from "./rate-headers";
 
 /** A cached row is used until ROW_MAX_AGE_MS after its Neon read, however often it is confirmed. */
@@ -75,11 +87,46 @@ type Reconciled = { kind: "row"; row: KeyRow } | { kind: "verdict"; verdict: Ver
 class VerifyRun {
   private readonly nowMs = Date.now();
   private readonly hour = usageHour(this.nowMs);
+  private readonly leased: boolean;
+  /** A region's own database checks this request: its markers are copies (docs/DESIGN.md#regions). */
+  private readonly regional: boolean;
+  /** The database the check asks: the primary, or under `leased` the region's. */
+  private readonly checkRedis: Redis;
+  private readonly limiterFor: LimiterFor;
 
   constructor(
     private readonly request: VerifyRequest,
     private readonly ctx: VerifyContext,
-  ) {}
+  ) {
+    const stores = ctx.stores;
+    const topology = stores.config.keyCheck;
+    this.leased = topology.topology === "leased";
+    this.regional = !stores.region.home;
+    this.checkRedis = stores.checkRedis;
+    const checkRedis = this.checkRedis;
+    this.limiterFor =
+      topology.topology === "leased"
+        ? (prefix, limit) =>
+            leasedWindow(
+              {
+                local: checkRedis,
+                primary: stores.redis,
+                regions: topology.regions.length + 1,
+                logger: ctx.logger,
+              },
+              prefix,
+              limit,
+            )
+        : (prefix, limit) => slidingWindow(checkRedis, prefix, limit);
+  }
+
+  /**
+   * Where usage and the last-used gate are counted: the check's own request, except in a region,
+   * where they go to the primary after the verdict (one background request) so that they stay global.
+   */
+  private get usageRedis(): Redis {
+    return this.regional ? this.ctx.stores.redis : this.checkRedis;
+  }
 
   async run(): Promise<Verdict> {
     const presented = presentedKey(this.request.credential, this.request.from);
@@ -103,7 +150,7 @@ class VerifyRun {
     return countFailedAuth(code, {
       clientIp: this.request.clientIp,
       nowMs: this.nowMs,
-      redis: () => this.ctx.stores.redis,
+      redis: () => this.checkRedis,
       logger: this.ctx.logger,
       waitUntil: this.ctx.waitUntil,
     });
@@ -114,7 +161,7 @@ class VerifyRun {
   }
 
   private get effects() {
-    return { redis: this.ctx.stores.redis, logger: this.ctx.logger, waitUntil: this.ctx.waitUntil };
+    return { limiterFor: this.limiterFor, logger: this.ctx.logger, waitUntil: this.ctx.waitUntil };
   }
 
   private async checkKnownKey(hash: string, entry: KnownEntry, fresh: boolean): Promise<Verdict> {
@@ -133,7 +180,7 @@ class VerifyRun {
       return this.withoutUpstash(hash, entry, fresh);
     }
     const { counted } = answer;
-    const reconciled = await this.reconcile(answer.marker, hash, entry, fresh);
+    const reconciled = await this.reconcile(answer.marker, answer.sync, hash, entry, fresh);
     if (reconciled.kind === "verdict") {
       giveBack(subjectOf(cached), answer.limits, this.effects);
       return this.recounted(cached.id, counted, reconciled.verdict);
@@ -157,72 +204,136 @@ class VerifyRun {
       nowMs: this.nowMs,
     });
     if (answer.gateOpened) this.ctx.waitUntil(this.touchLastUsed(facts.id));
-    return this.recounted(facts.id, counted, verdict);
+    return this.recounted(facts.id, counted, verdict, this.regional);
   }
 
   /**
    * ONE request of two commands: the key's limit and the check script (marker, last-used gate,
    * usage, account window). Usage is counted as the outcome known before asking; `recounted` moves
-   * it when the answers change it (a 429 a limit answered, a key found changed).
+   * it when the answers change it (a 429 a limit answered, a key found changed). Leased: the key's
+   * and the account's leases and the check script, in the region's one request; in a region the
+   * script reads the marker copy and its sync state, and usage waits for the verdict.
    */
   private async askUpstash(facts: KeyFacts) {
-    const redis = this.ctx.stores.redis;
+    const redis = this.checkRedis;
     const subject = subjectOf(facts);
-    const asked = askLimits(redis, subject, this.nowMs);
+    const asked = askLimits(this.limiterFor, subject, this.nowMs, this.leased ? "limiter" : "script");
     const lacking = this.request.required !== null && !facts.permissions.includes(this.request.required);
-    const counted: UsageOutcome = asked.spent ? "limited" : lacking ? "denied" : "ok";
+    const guess: UsageOutcome = asked.spent ? "limited" : lacking ? "denied" : "ok";
+    const counted = this.regional ? null : guess;
     // A gate this isolate opened is still shut: asking Redis to open it again would only say no.
     const gateShut = openedGates.get(facts.id, this.nowMs) !== undefined;
-    const [key, touch] = await Promise.all([
+    const [key, touch, leasedAccount] = await Promise.all([
       asked.key,
       touchKey(redis, {
         keyId: facts.id,
         hour: this.hour,
         outcome: counted,
-        gateSeconds: gateShut ? 0 : LAST_USED_GATE_SECONDS,
+        gateSeconds: gateShut || this.regional ? 0 : LAST_USED_GATE_SECONDS,
         account: asked.account.kind === "script" ? asked.account.window : undefined,
+        sync: this.regional ? { nowMs: this.nowMs, intervalMs: SYNC_INTERVAL_MS } : undefined,
       }),
+      asked.account.kind === "limiter" ? asked.account.answer : undefined,
     ]);
-    const limits = limitsAnswered(subject, asked.account, key, touch.accountRemaining);
-    if (touch.gateOpened) {
-      openedGates.set(facts.id, true, this.nowMs + LAST_USED_GATE_SECONDS * 1000, this.nowMs);
-    }
+    const limits =
+      asked.account.kind === "limiter" && leasedAccount
+        ? { key, account: leasedAccount }
+        : limitsAnswered(
+            subject,
+            asked.account as Exclude<typeof asked.account, { kind: "limiter" }>,
+            key,
+            touch.accountRemaining,
+          );
+    if (touch.gateOpened) this.gateOpened(facts.id);
     this.ctx.waitUntil(limits.key.answer.pending);
-    return { limits, counted, marker: touch.marker, gateOpened: touch.gateOpened };
+    this.ctx.waitUntil(limits.account.answer.pending);
+    if (touch.sync?.claimed) {
+      const primary = this.ctx.stores.redis;
+      this.ctx.waitUntil(syncRegion(primary, redis, touch.sync, this.ctx.logger));
+    }
+    return { limits, counted, marker: touch.marker, sync: touch.sync, gateOpened: touch.gateOpened };
   }
 
-  /** The verdict, with the request's usage moved to the outcome it ended with. */
-  private recounted(keyId: string, counted: UsageOutcome | null, verdict: Verdict): Verdict {
-    this.moveUsage(keyId, counted, usageOutcome(verdict));
+  private gateOpened(keyId: string): void {
+    openedGates.set(keyId, true, this.nowMs + LAST_USED_GATE_SECONDS * 1000, this.nowMs);
+  }
+
+  /**
+   * The verdict, with the request's usage moved to the outcome it ended with. `openGate`: usage waited
+   * for the verdict (in a region), and the last-used gate goes with it.
+   */
+  private recounted(
+    keyId: string,
+    counted: UsageOutcome | null,
+    verdict: Verdict,
+    openGate = false,
+  ): Verdict {
+    const gateSeconds =
+      openGate && openedGates.get(keyId, this.nowMs) === undefined ? LAST_USED_GATE_SECONDS : 0;
+    this.moveUsage(keyId, counted, usageOutcome(verdict), gateSeconds);
     return verdict;
   }
 
-  private moveUsage(keyId: string, from: UsageOutcome | null, to: UsageOutcome | null): void {
-    if (from === to) return;
+  private moveUsage(
+    keyId: string,
+    from: UsageOutcome | null,
+    to: UsageOutcome | null,
+    gateSeconds = 0,
+  ): void {
+    if (from === to && gateSeconds === 0) return;
     // One command: the check script with the gate left alone moves the count.
     this.ctx.waitUntil(
-      touchKey(this.ctx.stores.redis, {
+      touchKey(this.usageRedis, {
         keyId,
         hour: this.hour,
         outcome: to,
         takeBack: from,
-        gateSeconds: 0,
-      }).catch((error) => this.ctx.logger.log("warn", "usage_recount_failed", { keyId, error })),
+        gateSeconds,
+      })
+        .then((touched) => {
+          if (!touched.gateOpened) return;
+          this.gateOpened(keyId);
+          return this.touchLastUsed(keyId);
+        })
+        .catch((error) => this.ctx.logger.log("warn", "usage_recount_failed", { keyId, error })),
     );
   }
 
   /**
    * The reader's side of the marker protocol: a cached row is used only while the marker shows its
-   * version; `changing` or any other value means the database decides, for this request.
+   * version; `changing` or any other value means the database decides, for this request. A region's
+   * copy that has not synced within the last second (or was rebuilt since the row was read) says
+   * nothing: a row read from Neon within that second is used, else Neon decides.
    */
   private async reconcile(
     rawMarker: string | number | null | undefined,
+    sync: RegionSyncState | null,
     hash: string,
     entry: KnownEntry,
     fresh: boolean,
   ): Promise<Reconciled> {
     const marker = rawMarker === null || rawMarker === undefined ? null : String(rawMarker);
     let row = entry.row;
+    const copySays =
+      sync === null || (copyIsCurrent(sync.syncedAtMs, this.nowMs) && entry.readAtMs >= sync.epochMs);
+    if (!copySays) {
+      // `revoked` is final: even a copy behind the log is right about it.
+      if (marker === REVOKED_MARKER) return { kind: "row", row: { ...row, revoked: true } };
+      if (!fresh && this.nowMs - entry.readAtMs > SYNC_STALE_MS) {
+        const read = await this.readRow(hash);
+        if (read.kind === "unavailable") return { kind: "verdict", verdict: read.verdict };
+        if (read.kind === "unknown")
+          return { kind: "verdict", verdict: await this.failedAuth("invalid_key") };
+        row = read.entry.row;
+      }
+      if (
+        marker === null ||
+        (Number(marker) < row.version && !row.revoked) ||
+        (row.revoked && marker !== REVOKED_MARKER)
+      )
+        this.ctx.waitUntil(this.restoreMarker(row));
+      return { kind: "row", row };
+    }
     if (marker === REVOKED_MARKER || marker === String(row.version)) {
       if (marker === REVOKED_MARKER) row = { ...row, revoked: true };
       cacheRow(hash, { ...entry, row, confirmedAtMs: this.nowMs }, this.nowMs);
@@ -235,7 +346,9 @@ class VerifyRun {
       row = read.entry.row;
     }
     // A lost marker is put back; `changing` belongs to a writer still at work (or one that died).
-    if (marker === null) this.ctx.waitUntil(this.restoreMarker(row));
+    // A region's copy behind the row (a sync it missed) is raised to it.
+    if (marker === null || (this.regional && Number(marker) < row.version))
+      this.ctx.waitUntil(this.restoreMarker(row));
     return { kind: "row", row };
   }
 
@@ -254,14 +367,15 @@ class VerifyRun {
     const [verdict, touched] = await Promise.all([
       this.failedAuth(code),
       !upstashBreaker.isOpen(this.nowMs)
-        ? touchKey(this.ctx.stores.redis, {
+        ? touchKey(this.checkRedis, {
             keyId,
             hour: this.hour,
-            outcome: "denied",
+            outcome: this.regional ? null : "denied",
             gateSeconds: 0,
           }).catch(() => undefined)
         : undefined,
     ]);
+    if (this.regional) this.moveUsage(keyId, null, "denied");
     const holds = touched === undefined || touched.marker === String(entry.row.version);
     if (fresh || entry.row.revoked || holds) return verdict;
     const read = await this.readRow(hash);
@@ -340,11 +454,15 @@ class VerifyRun {
     return { kind: "key", entry };
   }
 
-  /** Redis lost the marker: put it back, unless a writer got there first (NX). */
+  /**
+   * Redis lost the marker: put it back, unless a writer got there first (NX). A region's copy is
+   * repaired the monotonic way: filled, or raised to the row's version, never past a `changing`.
+   */
   private async restoreMarker(row: KeyRow): Promise<void> {
     try {
       const value = row.revoked ? REVOKED_MARKER : String(row.version);
-      await this.ctx.stores.redis.set(markerKey(row.id), value, { nx: true });
+      if (this.regional) await raiseCopy(this.checkRedis, row.id, row.revoked ? REVOKED_MARKER : row.version);
+      else await this.checkRedis.set(markerKey(row.id), value, { nx: true });
     } catch (error) {
       this.ctx.logger.log("warn", "marker_restore_failed", { keyId: row.id, error });
     }

@@ -57,7 +57,7 @@ export function registerV1Leaks(app: OpenAPIHono<AppEnv>): void {
     const report = keys.map((token) => ({ token, type: "vulk_api_key", url: null, source: null }));
     const outcome = await handleLeakReport(
       report,
-      { db, redis, logger, events: c.env.EVENTS_QUEUE },
+      { db, redis, regionalRedis: c.get("stores").regionalRedis, logger, events: c.env.EVENTS_QUEUE },
       {
         reporter: "public",
         actor: PUBLIC_REPORT_ACTOR,
