@@ -1,13 +1,27 @@
-/** The key check's script: its written-out SHA-1 is the script's, or every EVALSHA would miss. */
+/** The key check's scripts: each written-out SHA-1 is its script's, or every EVALSHA would miss. */
 import { describe, expect, it } from "vitest";
 import { CHECK_SCRIPT, CHECK_SCRIPT_SHA1 } from "../../src/keys/check-script";
+import { APPLY_SCRIPT, LOG_WRITE_SCRIPT } from "../../src/keys/marker-sync";
 import { usageHour } from "../../src/keys/usage";
+import { GRANT_SCRIPT, SPEND_SCRIPT } from "../../src/limits/leased-window";
+
+const sha1 = async (source: string) => {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(source));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+};
 
 describe("the check script", () => {
   it("CHECK_SCRIPT_SHA1 is the SHA-1 of CHECK_SCRIPT", async () => {
-    const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(CHECK_SCRIPT));
-    const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    expect(CHECK_SCRIPT_SHA1).toBe(hex);
+    expect(CHECK_SCRIPT_SHA1).toBe(await sha1(CHECK_SCRIPT));
+  });
+
+  it.each([
+    ["SPEND_SCRIPT", SPEND_SCRIPT],
+    ["GRANT_SCRIPT", GRANT_SCRIPT],
+    ["LOG_WRITE_SCRIPT", LOG_WRITE_SCRIPT],
+    ["APPLY_SCRIPT", APPLY_SCRIPT],
+  ])("%s carries its own SHA-1", async (_, script) => {
+    expect(script.sha1).toBe(await sha1(script.source));
   });
 
   it("usage hours are spelled yyyymmddhh in UTC, whichever hour was spelled before", () => {
