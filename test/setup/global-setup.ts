@@ -1,6 +1,9 @@
 /**
- * Once per test run: a fresh Postgres database (migrated, dropped afterwards), a claimed empty
- * Redis logical database, and the two local protocol servers in front of them.
+ * Once per test run — vitest runs it once per project, so each project has stores and servers of
+ * its own: a fresh Postgres database (migrated, dropped afterwards), a claimed empty Redis logical
+ * database, and the two local protocol servers in front of them. A project whose config provides
+ * `keyCheckTopology: "leased"` also gets the leased topology's region: a second claimed Redis logical
+ * database behind a second Upstash server with a token of its own.
  */
 import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
@@ -14,7 +17,7 @@ import {
   withDatabase,
 } from "../../scripts/local/stores";
 import { startUpstashServer } from "../../scripts/local/upstash-server";
-import "../support/test-stack";
+import type { TestStack } from "../support/test-stack";
 import { startFakeProviders } from "./fake-providers";
 import { startFixtureServer } from "./fixture-server";
 import { testStoreUrls } from "./store-urls";
@@ -38,6 +41,17 @@ export default async function setup(project: TestProject) {
     const upstashToken = randomBytes(16).toString("hex");
     const upstash = await startUpstashServer({ redisUrl, token: upstashToken });
     cleanups.push(() => upstash.close());
+    let region: Pick<TestStack, "regionUpstashUrl" | "regionUpstashToken" | "regionRedisUrl"> = {};
+    if (project.getProvidedContext().keyCheckTopology === "leased") {
+      // Its own claim (DBSIZE of the primary's is no longer 0, so this is another database).
+      const regionClaim = `${runId}_region`;
+      const regionRedisUrl = await claimRedisDatabase(redisBaseUrl, regionClaim);
+      cleanups.push(() => releaseRedisDatabase(regionRedisUrl, regionClaim));
+      const regionUpstashToken = randomBytes(16).toString("hex");
+      const regionUpstash = await startUpstashServer({ redisUrl: regionRedisUrl, token: regionUpstashToken });
+      cleanups.push(() => regionUpstash.close());
+      region = { regionUpstashUrl: regionUpstash.url, regionUpstashToken, regionRedisUrl };
+    }
     const providers = await startFakeProviders();
     cleanups.push(() => providers.close());
     const fixture = await startFixtureServer();
@@ -50,6 +64,7 @@ export default async function setup(project: TestProject) {
       neonSqlEndpoint: neon.sqlEndpoint,
       upstashUrl: upstash.url,
       upstashToken,
+      ...region,
       fakeProvidersUrl: providers.url,
       fixtureUrl: fixture.url,
     });

@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import type { Permission } from "../../src/domain/permissions";
 import { asUser, ORIGIN, workerFetch } from "./http";
-import { stack } from "./stack";
+import { baseUrls, regionUpstash, type Server, stack } from "./stack";
 
 export interface IssuedKey {
   id: string;
@@ -54,19 +54,34 @@ export async function v1(key: string | null, path: string, options: CallOptions 
   return workerFetch(request);
 }
 
-/** Sends one raw command to the run's Upstash server, as an out-of-band writer would. */
+/** Sends one raw command to the run's (primary) Upstash server, as an out-of-band writer would. */
 export async function upstashCommand(...command: (string | number)[]): Promise<unknown> {
-  const response = await fetch(stack.upstashUrl, {
+  return sendCommand(stack.upstashUrl, stack.upstashToken, command);
+}
+
+/** Sends one raw command to the region's Upstash server (leased runs only). */
+export async function regionUpstashCommand(...command: (string | number)[]): Promise<unknown> {
+  const { url, token } = regionUpstash();
+  return sendCommand(url, token, command);
+}
+
+async function sendCommand(url: string, token: string, command: (string | number)[]): Promise<unknown> {
+  const response = await fetch(url, {
     method: "POST",
-    headers: { Authorization: `Bearer ${stack.upstashToken}` },
+    headers: { Authorization: `Bearer ${token}` },
     body: JSON.stringify(command),
   });
   return ((await response.json()) as { result: unknown }).result;
 }
 
-/** Switches a local protocol server into a failure mode (or back with "none"). */
-export async function setFault(server: "neon" | "upstash", mode: "none" | "error" | "hang"): Promise<void> {
-  const base = server === "neon" ? stack.neonUrl : stack.upstashUrl;
-  const response = await fetch(`${base}/__local/fault`, { method: "POST", body: JSON.stringify({ mode }) });
-  expect(response.ok).toBe(true);
+/**
+ * Switches a local protocol server into a failure mode (or back with "none"). `upstash` is every
+ * Upstash server of the run — in the leased topology the primary and the region ("Upstash is
+ * down"); `upstash-primary` and `upstash-region` fault one of them.
+ */
+export async function setFault(server: Server, mode: "none" | "error" | "hang"): Promise<void> {
+  for (const base of baseUrls(server)) {
+    const response = await fetch(`${base}/__local/fault`, { method: "POST", body: JSON.stringify({ mode }) });
+    expect(response.ok).toBe(true);
+  }
 }
