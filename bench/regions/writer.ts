@@ -96,7 +96,12 @@ export class Writer {
       ACTOR,
     );
     if (typeof row === "string") throw new Error(`key not created: ${row}`);
-    await finishChange({ redis: this.client(), regionalRedis: [] }, effectsOf([keyStateOf(row)], Date.now()), [], logger);
+    await finishChange(
+      { redis: this.client(), regionalRedis: [] },
+      effectsOf([keyStateOf(row)], Date.now()),
+      [],
+      logger,
+    );
     return { id: row.id, secret };
   }
 

@@ -61,7 +61,7 @@ local sync = false
 if ARGV[10] ~= '' then
   local state = redis.call('HMGET', KEYS[7], 'stamp', 'cursor', 'epoch')
   local claimed = 0
-  if tonumber(ARGV[11]) - tonumber(state[1] or '0') >= tonumber(ARGV[10])
+  if math.abs(tonumber(ARGV[11]) - tonumber(state[1] or '0')) >= tonumber(ARGV[10])
     and redis.call('SET', KEYS[8], '1', 'NX', 'PX', ARGV[10]) then claimed = 1 end
   sync = {state[1] or '', state[2] or '', state[3] or '', claimed}
 end
@@ -71,7 +71,7 @@ return {marker, opened, remaining, sync}`;
  * SHA-1 of CHECK_SCRIPT, written out so that EVALSHA goes out in the same tick as the limits (a
  * digest computed at run time would be awaited and miss the request); a test pins it to the script.
  */
-export const CHECK_SCRIPT_SHA1 = "dff2dfb8c08010a3e46dc3318b4a1323e57451a1";
+export const CHECK_SCRIPT_SHA1 = "bf4b5511866bf1408f510acb600d1dae657966da";
 
 export interface CheckTouch {
   keyId: string;

@@ -57,7 +57,8 @@ return redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', unpack(fields))`,
 
 /**
  * KEYS: the copy's sync state, then the markers. ARGV: now (ms), the `changing` TTL (ms), the
- * cursor reached, the sync's start (stamp), the epoch ('' each: leave it), then per marker its value
+ * cursor reached, the sync's start (stamp: the last complete sync's, even if an earlier one — a later
+ * stamp is never claimed), the epoch ('' each: leave it), then per marker its value
  * and write time (ms). A value `raise:<version>` (a reader's, from a fresh database row) only fills
  * a missing marker or raises a lower version: it never overwrites `changing`.
  */
@@ -96,12 +97,10 @@ end
 if ARGV[3] ~= '' and later(ARGV[3], redis.call('HGET', KEYS[1], 'cursor')) then
   redis.call('HSET', KEYS[1], 'cursor', ARGV[3])
 end
-if ARGV[4] ~= '' and tonumber(ARGV[4]) > tonumber(redis.call('HGET', KEYS[1], 'stamp') or '0') then
-  redis.call('HSET', KEYS[1], 'stamp', ARGV[4])
-end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'stamp', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'epoch', ARGV[5]) end
 return 1`,
-  sha1: "228f9d0d1cc6cfc947c1cc14e671b2e2d3d73d6f",
+  sha1: "243bc56e1d4f074ee6bf0270ec59891762f899c8",
 };
 
 const idMs = (entryId: string) => Number(entryId.split("-")[0]);
@@ -204,7 +203,10 @@ export async function syncRegion(
   }
 }
 
-/** Whether a copy with this sync state can be trusted now. */
+/**
+ * Whether a copy with this sync state can be trusted now: synced within the last second. A stamp
+ * ahead of this isolate's clock by more than that (another isolate's clock) does not count either.
+ */
 export function copyIsCurrent(syncedAtMs: number, nowMs: number): boolean {
-  return nowMs - syncedAtMs <= SYNC_STALE_MS;
+  return Math.abs(nowMs - syncedAtMs) <= SYNC_STALE_MS;
 }

@@ -25,28 +25,48 @@ export const GRANT_RETRY_MS = 1000;
 /** After a grant that failed (primary unreachable) the limit fails open this long without asking. */
 export const GRANT_BREAKER_MS = 5000;
 
-/** KEYS: lease. ARGV: rate, ttl ms. rate > 0 spends, 0 reads, < 0 credits. Returns {1 admitted / 0, left}. */
+/**
+ * KEYS: lease (a hash: `n` left, `limit` it was granted under), the previous minute's lease. ARGV:
+ * rate, ttl ms, limit. rate > 0 spends, 0 reads, < 0 credits. What the previous minute's lease still
+ * holds, and a lease granted under another limit, are dropped and handed back (the caller returns
+ * them to the primary's counts), so the estimate counts what was admitted and a changed limit is in
+ * force at once. Returns {1 admitted / 0, left, handed back now, handed back for the previous minute}.
+ */
 export const SPEND_SCRIPT: Script = {
-  source: `local left = tonumber(redis.call('GET', KEYS[1]) or '0')
+  source: `local held = redis.call('HMGET', KEYS[1], 'n', 'limit')
+local left = tonumber(held[1] or '0')
 local rate = tonumber(ARGV[1])
-if rate < 0 then
-  left = redis.call('INCRBY', KEYS[1], -rate)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, left}
+local handed = 0
+if held[2] and held[2] ~= ARGV[3] then
+  handed = left
+  left = 0
+  redis.call('DEL', KEYS[1])
 end
-if rate == 0 then return {1, left} end
-if left < rate then return {0, left} end
-return {1, redis.call('DECRBY', KEYS[1], rate)}`,
-  sha1: "b82b8ab39a267077c747e1d529723fefd3b919b2",
+local before = tonumber(redis.call('HGET', KEYS[2], 'n') or '0')
+if before > 0 then redis.call('DEL', KEYS[2]) end
+if rate < 0 then
+  left = redis.call('HINCRBY', KEYS[1], 'n', -rate)
+  redis.call('HSET', KEYS[1], 'limit', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, left, handed, before}
+end
+if rate == 0 or left < rate then return {rate == 0 and 1 or 0, left, handed, before} end
+return {1, redis.call('HINCRBY', KEYS[1], 'n', -rate), handed, before}`,
+  sha1: "7871a9d14a1fd99a1cbe090da995bfa04ff13382",
 };
 
 /**
  * KEYS: granted this minute, granted the previous one. ARGV: limit, batch, weight of the previous
- * minute, ttl ms, regions. A grant is at most a batch and at most half of one region's share of what
- * is left, so the leases that end the minute unspent stay small. Returns {grant, left after it}.
+ * minute, ttl ms, regions, handed back for this minute, for the previous one (taken off first). A
+ * grant is at most a batch and at most half of one region's share of what is left, so the leases
+ * that end the minute unspent stay small. Returns {grant, left after it}.
  */
 export const GRANT_SCRIPT: Script = {
-  source: `local now = tonumber(redis.call('GET', KEYS[1]) or '0')
+  source: `for i = 1, 2 do
+  local back = tonumber(ARGV[5 + i])
+  if back > 0 and redis.call('EXISTS', KEYS[i]) == 1 then redis.call('DECRBY', KEYS[i], back) end
+end
+local now = tonumber(redis.call('GET', KEYS[1]) or '0')
 local before = tonumber(redis.call('GET', KEYS[2]) or '0')
 local left = tonumber(ARGV[1]) - math.floor(before * tonumber(ARGV[3])) - now
 local grant = math.min(tonumber(ARGV[2]), math.ceil(left / (2 * tonumber(ARGV[5]))), left)
@@ -54,8 +74,15 @@ if grant <= 0 then return {0, math.max(left, 0)} end
 redis.call('INCRBY', KEYS[1], grant)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {grant, left - grant}`,
-  sha1: "be342f62fc1538581143e5a6669fdda4386c5df5",
+  sha1: "ef2e564555a395628c43de1c9d1eeb74ba24f997",
 };
+
+/** What a spend handed back, to go off the primary's counts with the next grant. */
+interface HandedBack {
+  now: number;
+  before: number;
+}
+const NOTHING_BACK: HandedBack = { now: 0, before: 0 };
 
 export interface LeaseStores {
   /** The region's database (the primary itself for the home region). */
@@ -82,12 +109,19 @@ function remember(map: Map<string, number>, key: string, value: number): void {
   map.set(key, value);
 }
 
-/** Forgets this isolate's lease memory (tests). */
+/** Forgets this isolate's lease memory and closes the grant breaker (tests, after a fault). */
 export function resetLeaseMemory(): void {
   worldLeft.clear();
   refilling.clear();
   grantsFailingUntil = 0;
 }
+
+/**
+ * The most a lease is granted at once. Two of them bound how far a minute can end under the limit
+ * per isolate and region: the one in the lease and the one on its way when the last requests of the
+ * minute were decided.
+ */
+export const leaseBatch = (limit: number) => Math.max(1, Math.floor(limit * BATCH_SHARE));
 
 export class LeasedWindow {
   constructor(
@@ -112,82 +146,99 @@ export class LeasedWindow {
       return { ...answer(false, 0), reason: "cacheBlock" };
     }
     const lease = leaseKey(this.prefix, identifier, window);
-    const [spent, left] = await this.spend(lease, rate);
+    const { spent, left, back } = await this.spend(identifier, window, rate);
     const known = () => worldLeft.get(lease) ?? 0;
     if (rate <= 0 || spent) {
-      const asked = refilling.get(lease);
-      const low =
-        rate > 0 && left < this.batch * LOW_WATER_SHARE && !(asked && asked > nowMs - REFILL_WAIT_MS);
-      const pending = low ? this.refill(identifier, window, 0).catch(() => undefined) : undefined;
-      return answer(true, left + known(), pending);
+      const low = rate > 0 && left < this.batch * LOW_WATER_SHARE;
+      const refill = low ? this.refillInBackground(identifier, window, nowMs, back) : undefined;
+      // Handed back and no grant to carry it: a grant of nothing does.
+      const returned =
+        !refill && (back.now || back.before) ? this.grant(identifier, window, 0, back) : undefined;
+      return answer(true, left + known(), Promise.all([refill, returned]));
     }
-    // The lease is empty: one grant decides (a trip to the primary), spent at once on landing.
-    const granted = nowMs < grantsFailingUntil ? null : await this.refill(identifier, window, rate);
+    // The lease is empty: a grant of one, for this request alone, decides (a trip to the primary);
+    // the lease's next batch is asked beside it. Concurrent requests that found it empty so never
+    // hold grants they cannot use: all of them together are granted at most what is left.
+    if (nowMs < grantsFailingUntil) return { ...answer(true, this.tokens - 1), reason: "timeout" };
+    // This request's grant first: the primary answers the two in order, so what it says is left
+    // already counts this request (and what was handed back), and the batch's answer is the later.
+    const asked = this.grant(identifier, window, 1, back);
+    const refill = this.refillInBackground(identifier, window, nowMs, NOTHING_BACK);
+    const granted = await asked;
     if (granted === null) {
       // The primary cannot be asked: the limit fails open, as for an unreachable Upstash.
-      return { ...answer(true, this.tokens - 1), reason: "timeout" };
+      return { ...answer(true, this.tokens - 1, refill), reason: "timeout" };
     }
-    if (granted.admitted) return answer(true, granted.left + known());
+    if (granted.grant === 1) return answer(true, granted.left + left, refill);
     // None left anywhere: refused here for a second, then asked again — the estimate frees budget
     // as the minute goes on.
     blockUntil(this.prefix, identifier, Math.min(reset, nowMs + GRANT_RETRY_MS));
-    return answer(false, 0);
+    return answer(false, 0, refill);
   }
 
   private get batch(): number {
-    return Math.max(1, Math.floor(this.tokens * BATCH_SHARE));
+    return leaseBatch(this.tokens);
   }
 
-  private async spend(lease: string, rate: number): Promise<[boolean, number]> {
-    const [spent, left] = await runScript<[number, number]>(
+  /** Spends (or credits) the lease of this minute; what it handed back is for the next grant. */
+  private async spend(identifier: string, window: number, rate: number) {
+    const [spent, left, now, before] = await runScript<[number, number, number, number]>(
       this.stores.local,
       SPEND_SCRIPT,
-      [lease],
-      [String(rate), String(WINDOW_MS)],
+      [leaseKey(this.prefix, identifier, window), leaseKey(this.prefix, identifier, window - 1)],
+      [String(rate), String(WINDOW_MS), String(this.tokens)],
     );
-    return [Number(spent) === 1, Number(left)];
+    const back: HandedBack = { now: Number(now) || 0, before: Number(before) || 0 };
+    return { spent: Number(spent) === 1, left: Number(left), back };
   }
 
-  /**
-   * Asks the primary for one batch and credits it to the region's lease, `spending` of it at once.
-   * Null when the primary could not be asked; `admitted` false when it granted nothing.
-   */
-  private async refill(
+  /** A batch for the region's lease, asked unless this isolate already has one on its way. */
+  private refillInBackground(identifier: string, window: number, nowMs: number, back: HandedBack) {
+    const lease = leaseKey(this.prefix, identifier, window);
+    const asked = refilling.get(lease);
+    if (asked !== undefined && asked > nowMs - REFILL_WAIT_MS) return undefined;
+    remember(refilling, lease, nowMs);
+    return (async () => {
+      try {
+        const granted = await this.grant(identifier, window, this.batch, back);
+        if (!granted?.grant) return;
+        const credited = await this.spend(identifier, window, -granted.grant);
+        remember(worldLeft, lease, granted.left);
+        if (credited.back.now || credited.back.before) await this.grant(identifier, window, 0, credited.back);
+      } finally {
+        refilling.delete(lease);
+      }
+    })().catch(() => undefined);
+  }
+
+  /** Asks the primary for `size`; null when it could not be asked. */
+  private async grant(
     identifier: string,
     window: number,
-    spending: number,
-  ): Promise<{ admitted: boolean; left: number } | null> {
-    const lease = leaseKey(this.prefix, identifier, window);
+    size: number,
+    back: HandedBack,
+  ): Promise<{ grant: number; left: number } | null> {
     const nowMs = Date.now();
-    remember(refilling, lease, nowMs);
     try {
-      let reply: [number, number];
-      try {
-        reply = await runScript<[number, number]>(
-          this.stores.primary,
-          GRANT_SCRIPT,
-          [grantedKey(this.prefix, identifier, window), grantedKey(this.prefix, identifier, window - 1)],
-          [
-            String(this.tokens),
-            String(this.batch),
-            String(1 - (nowMs % WINDOW_MS) / WINDOW_MS),
-            String(2 * WINDOW_MS),
-            String(this.stores.regions),
-          ],
-        );
-      } catch (error) {
-        grantsFailingUntil = Date.now() + GRANT_BREAKER_MS;
-        this.stores.logger.log("warn", "lease_grant_failed", { prefix: this.prefix, error });
-        return null;
-      }
-      const grant = Number(reply[0]);
-      if (grant < spending) return { admitted: false, left: 0 };
-      // One command credits the grant and spends this request's share of it.
-      const [, left] = await this.spend(lease, spending - grant);
-      remember(worldLeft, lease, Number(reply[1]));
-      return { admitted: true, left };
-    } finally {
-      refilling.delete(lease);
+      const [grant, left] = await runScript<[number, number]>(
+        this.stores.primary,
+        GRANT_SCRIPT,
+        [grantedKey(this.prefix, identifier, window), grantedKey(this.prefix, identifier, window - 1)],
+        [
+          String(this.tokens),
+          String(size),
+          String(1 - (nowMs % WINDOW_MS) / WINDOW_MS),
+          String(2 * WINDOW_MS),
+          String(this.stores.regions),
+          String(back.now),
+          String(back.before),
+        ],
+      );
+      return { grant: Number(grant), left: Number(left) };
+    } catch (error) {
+      grantsFailingUntil = Date.now() + GRANT_BREAKER_MS;
+      this.stores.logger.log("warn", "lease_grant_failed", { prefix: this.prefix, error });
+      return null;
     }
   }
 }

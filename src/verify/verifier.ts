@@ -302,8 +302,8 @@ class VerifyRun {
   /**
    * The reader's side of the marker protocol: a cached row is used only while the marker shows its
    * version; `changing` or any other value means the database decides, for this request. A region's
-   * copy that has not synced within the last second (or was rebuilt since the row was read) says
-   * nothing: a row read from Neon within that second is used, else Neon decides.
+   * copy that has not synced within the last second (or was rebuilt since the row was read) cannot
+   * confirm a row: a row read from Neon within that second is used, else Neon decides.
    */
   private async reconcile(
     rawMarker: string | number | null | undefined,
@@ -314,30 +314,17 @@ class VerifyRun {
   ): Promise<Reconciled> {
     const marker = rawMarker === null || rawMarker === undefined ? null : String(rawMarker);
     let row = entry.row;
-    const copySays =
+    // A region's copy can always refute a row (it shows another value), but it confirms one only
+    // while it is current: else a row read within the last second stands in for the confirmation.
+    const confirms =
       sync === null || (copyIsCurrent(sync.syncedAtMs, this.nowMs) && entry.readAtMs >= sync.epochMs);
-    if (!copySays) {
-      // `revoked` is final: even a copy behind the log is right about it.
-      if (marker === REVOKED_MARKER) return { kind: "row", row: { ...row, revoked: true } };
-      if (!fresh && this.nowMs - entry.readAtMs > SYNC_STALE_MS) {
-        const read = await this.readRow(hash);
-        if (read.kind === "unavailable") return { kind: "verdict", verdict: read.verdict };
-        if (read.kind === "unknown")
-          return { kind: "verdict", verdict: await this.failedAuth("invalid_key") };
-        row = read.entry.row;
-      }
-      if (
-        marker === null ||
-        (Number(marker) < row.version && !row.revoked) ||
-        (row.revoked && marker !== REVOKED_MARKER)
-      )
-        this.ctx.waitUntil(this.restoreMarker(row));
-      return { kind: "row", row };
-    }
     if (marker === REVOKED_MARKER || marker === String(row.version)) {
       if (marker === REVOKED_MARKER) row = { ...row, revoked: true };
-      cacheRow(hash, { ...entry, row, confirmedAtMs: this.nowMs }, this.nowMs);
-      return { kind: "row", row };
+      if (confirms) {
+        cacheRow(hash, { ...entry, row, confirmedAtMs: this.nowMs }, this.nowMs);
+        return { kind: "row", row };
+      }
+      if (row.revoked || fresh || this.nowMs - entry.readAtMs <= SYNC_STALE_MS) return { kind: "row", row };
     }
     if (!fresh) {
       const read = await this.readRow(hash);

@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import type { Permission } from "../../src/domain/permissions";
 import { asUser, ORIGIN, workerFetch } from "./http";
-import { baseUrls, regionUpstash, type Server, stack } from "./stack";
+import { baseUrls, leasedRun, regionUpstash, type Server, stack } from "./stack";
 
 export interface IssuedKey {
   id: string;
@@ -57,6 +57,15 @@ export async function v1(key: string | null, path: string, options: CallOptions 
 /** Sends one raw command to the run's (primary) Upstash server, as an out-of-band writer would. */
 export async function upstashCommand(...command: (string | number)[]): Promise<unknown> {
   return sendCommand(stack.upstashUrl, stack.upstashToken, command);
+}
+
+/**
+ * One raw command to the database whose marker the key check reads, as an out-of-band writer of
+ * markers would: the primary, or under the leased topology the region's copy (the tests' requests
+ * are checked in the region that takes every continent).
+ */
+export function markerCommand(...command: (string | number)[]): Promise<unknown> {
+  return leasedRun ? regionUpstashCommand(...command) : upstashCommand(...command);
 }
 
 /** Sends one raw command to the region's Upstash server (leased runs only). */

@@ -8,24 +8,16 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MARKER_LOG_KEY, markerKey, REGION_SYNC_KEY } from "../../src/keys/keyspace";
 import { applyToCopy } from "../../src/keys/marker-sync";
+import { resetLeaseMemory } from "../../src/limits/leased-window";
 import { createRedis } from "../../src/redis/client";
 import { upstashBreaker } from "../../src/verify/isolate-state";
 import { asUser, expectProblem, newUserId, ORIGIN, workerFetch } from "../support/http";
 import { countRequests, stack } from "../support/stack";
-import { freshIp, issueKey, setFault, upstashCommand, v1 } from "../support/v1";
+import { freshIp, issueKey, regionUpstashCommand, setFault, upstashCommand, v1 } from "../support/v1";
 
 const regionRedis = () =>
-  createRedis({ redis: { url: stack.regionUpstashUrl, token: stack.regionUpstashToken } });
-
-/** One raw command to the region's database, as an out-of-band writer would. */
-async function regionCommand(...command: (string | number)[]): Promise<unknown> {
-  const response = await fetch(stack.regionUpstashUrl, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${stack.regionUpstashToken}` },
-    body: JSON.stringify(command),
-  });
-  return ((await response.json()) as { result: unknown }).result;
-}
+  createRedis({ redis: { url: stack.regionUpstashUrl ?? "", token: stack.regionUpstashToken ?? "" } });
+const regionCommand = regionUpstashCommand;
 
 /** Time stands still (Date only), so that no sync falls due unless a test moves the clock. */
 function freezeTime(): number {
@@ -40,6 +32,7 @@ afterEach(async () => {
   await setFault("upstash", "none");
   await setFault("neon", "none");
   upstashBreaker.reset();
+  resetLeaseMemory();
 });
 
 describe("leased: a region's check", () => {
@@ -65,7 +58,10 @@ describe("leased: a region's check", () => {
     expect((await v1(key.key, "/v1/key")).status).toBe(200);
     expect((await asUser(owner, "DELETE", `/api/keys/${key.id}`)).status).toBe(204);
     expect(await regionCommand("GET", markerKey(key.id))).toBe("revoked");
-    const log = (await upstashCommand("XREVRANGE", MARKER_LOG_KEY, "+", "-", "COUNT", 5)) as [string, string[]][];
+    const log = (await upstashCommand("XREVRANGE", MARKER_LOG_KEY, "+", "-", "COUNT", 5)) as [
+      string,
+      string[],
+    ][];
     const fields = log.flatMap(([, f]) => f);
     expect(fields.join(" ")).toContain(`${key.id} revoked`);
     await expectProblem(await v1(key.key, "/v1/key"), 401, "key_revoked");

@@ -9,17 +9,19 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiKeys } from "../../src/db/schema";
 import { keyHashIndexKey, markerKey } from "../../src/keys/keyspace";
 import { generateKey, hashKey } from "../../src/keys/token";
+import { resetLeaseMemory } from "../../src/limits/leased-window";
 import { FAILED_AUTH_LIMIT } from "../../src/verify/failed-auth";
 import { asUser, expectProblem, newUserId } from "../support/http";
 import { countRequests } from "../support/stack";
 import { db } from "../support/stores";
-import { freshIp, issueKey, setFault, upstashCommand, v1 } from "../support/v1";
+import { freshIp, issueKey, markerCommand, setFault, upstashCommand, v1 } from "../support/v1";
 import { inOneMinuteWindow } from "../support/window";
 
 afterEach(async () => {
   vi.useRealTimers();
   await setFault("upstash", "none");
   await setFault("neon", "none");
+  resetLeaseMemory();
 });
 
 function advance(ms: number) {
@@ -86,7 +88,7 @@ describe("a change whose marker never reached Redis", () => {
   it("a Worker that died after the commit (marker left `changing`) is enforced on the next request", async () => {
     const key = await issueKey(newUserId(), ["projects:read"]);
     expect((await v1(key.key, "/v1/key")).status).toBe(200);
-    await upstashCommand("SET", markerKey(key.id), "changing", "EX", "30");
+    await markerCommand("SET", markerKey(key.id), "changing", "EX", "30");
     await db()
       .update(apiKeys)
       .set({ revokedAt: sql`now()`, version: sql`version + 1` })
