@@ -6,15 +6,24 @@ import { problemResponses } from "../http/schemas";
 
 const CheckSchema = z.object({ ok: z.boolean(), ms: z.number() });
 const HealthSchema = z
-  .object({ status: z.literal("ok"), checks: z.object({ postgres: CheckSchema, redis: CheckSchema }) })
+  .object({
+    status: z.literal("ok"),
+    checks: z.object({
+      postgres: CheckSchema,
+      redis: CheckSchema,
+      /** Leased topology: the database of the region that checks this request's keys. */
+      regionRedis: CheckSchema.extend({ region: z.string() }).optional(),
+    }),
+  })
   .openapi("Health");
 
 const route = createRoute({
   method: "get",
   path: "/health",
   tags: ["Service"],
-  summary: "Liveness of the service and its two stores",
-  description: "Queries Postgres and Redis through the same clients the API uses. 503 names what failed.",
+  summary: "Liveness of the service and its stores",
+  description:
+    "Queries Postgres and Redis through the same clients the API uses — under the leased topology also the database of the region that checks this request's keys (`regionRedis`). 503 names what failed.",
   responses: {
     200: { description: "Both stores answer", content: { "application/json": { schema: HealthSchema } } },
     ...problemResponses(503),
@@ -34,16 +43,26 @@ async function timed(check: () => Promise<unknown>): Promise<{ ok: boolean; ms: 
 export function registerHealth(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const stores = c.get("stores");
-    const [postgres, redis] = await Promise.all([
+    const region = stores.region;
+    const [postgres, redis, regional] = await Promise.all([
       timed(() => stores.db.execute(sql`select 1`)),
       timed(() => stores.redis.ping()),
+      region.home ? undefined : timed(() => stores.checkRedis.ping()),
     ]);
-    const checks = { postgres: { ok: postgres.ok, ms: postgres.ms }, redis: { ok: redis.ok, ms: redis.ms } };
+    const checks = {
+      postgres: { ok: postgres.ok, ms: postgres.ms },
+      redis: { ok: redis.ok, ms: redis.ms },
+      ...(regional ? { regionRedis: { ok: regional.ok, ms: regional.ms, region: region.name } } : {}),
+    };
     const failed = Object.entries(checks)
       .filter(([, check]) => !check.ok)
       .map(([name]) => name);
     if (failed.length > 0) {
-      c.get("logger").log("error", "health_failed", { postgres: postgres.error, redis: redis.error });
+      c.get("logger").log("error", "health_failed", {
+        postgres: postgres.error,
+        redis: redis.error,
+        regionRedis: regional?.error,
+      });
       throw new ApiError("service_unavailable", `Unavailable: ${failed.join(", ")}.`, {
         extensions: { checks },
       });

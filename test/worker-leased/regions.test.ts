@@ -11,7 +11,7 @@ import { applyToCopy } from "../../src/keys/marker-sync";
 import { resetLeaseMemory } from "../../src/limits/leased-window";
 import { createRedis } from "../../src/redis/client";
 import { upstashBreaker } from "../../src/verify/isolate-state";
-import { asUser, expectProblem, newUserId, ORIGIN, workerFetch } from "../support/http";
+import { asUser, call, expectProblem, newUserId, ORIGIN, workerFetch } from "../support/http";
 import { countRequests, stack } from "../support/stack";
 import { freshIp, issueKey, regionUpstashCommand, setFault, upstashCommand, v1 } from "../support/v1";
 
@@ -119,6 +119,20 @@ describe("leased: a region's check", () => {
     for (let i = 0; i < 30; i++) statuses.push((await from(i % 2 === 0 ? "EU" : "NA")).status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
+  });
+});
+
+describe("leased: health", () => {
+  it("GET /health also asks the database of the request's region, and names it when it fails", async () => {
+    const ok = await call("/health");
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { checks: Record<string, unknown> }).checks.regionRedis).toMatchObject({
+      ok: true,
+      region: "test-region",
+    });
+    await setFault("upstash-region", "error");
+    const failed = await call("/health");
+    await expectProblem(failed, 503, "service_unavailable");
   });
 });
 
