@@ -6,10 +6,10 @@
  */
 import { register } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
-import type { Config } from "../../src/config/env";
 import type { LogLevel } from "../../src/observability/logger";
 import { Network } from "./network";
 import type { FromIsolate, IsolateSetup, Samples, ToIsolate } from "./protocol";
+import { checkConfig } from "./topology";
 
 const setup = workerData as IsolateSetup;
 const network = new Network(setup.links);
@@ -22,29 +22,25 @@ parentPort?.on("message", (message: ToIsolate) => {
   if (message.type === "cut") network.setCut(setup.primaryOrigins, message.cut);
   else start(message.atMs);
 });
-/** The limiter each design puts in place of src/limits/sliding-window.ts (none: today's). */
-const LIMITER_OF: Record<IsolateSetup["design"], string | null> = {
-  "single-primary": null,
-  "multi-region": "./multi-region-window.ts",
-  leased: "./leased-window.ts",
-};
-const limiter = LIMITER_OF[setup.design];
-if (limiter) {
+// Design (b) only: its limiter in place of src/limits/sliding-window.ts. Leased is the Worker's own
+// code, chosen by the configuration below.
+if (setup.design === "multi-region") {
   register(new URL("./limiter-hook.mjs", import.meta.url), {
-    data: { replacement: new URL(limiter, import.meta.url).href },
+    data: { replacement: new URL("./multi-region-window.ts", import.meta.url).href },
   });
 }
 
 const { verify } = await import("../../src/verify/verifier");
 const { RequestStores } = await import("../../src/http/stores");
 
-/** What the verifier reads of the configuration. */
-const config = {
+/** What the verifier and RequestStores read of the configuration. */
+const config = checkConfig({
   databaseUrl: setup.databaseUrl,
   neonFetchEndpoint: setup.neonFetchEndpoint,
   redis: setup.redis,
   accountRateLimit: setup.accountLimit,
-} as Config;
+  keyCheck: setup.keyCheck,
+});
 
 const warnings: Record<string, number> = {};
 // workerd logs a rejection nobody handled and goes on (e.g. a limiter's background sync after the
@@ -75,7 +71,7 @@ async function check(key: number, secret: string): Promise<void> {
   const verdict = await verify(
     { credential: secret, from: "raw-key", clientIp: "203.0.113.7", required: null },
     {
-      stores: new RequestStores(config),
+      stores: new RequestStores(config, setup.continent),
       accountLimitDefault: setup.accountLimit,
       logger,
       waitUntil: (promise) => background.push(promise.catch(() => undefined)),

@@ -22,6 +22,7 @@ import { type Link, Network, type Traffic } from "./network";
 import type { Design, FromIsolate, IsolateSetup, Samples, StoreEndpoint, ToIsolate } from "./protocol";
 import { type DesignResult, type RegionRow, table } from "./report";
 import { openStores, type StoresHandle } from "./stores-thread";
+import { checkConfig, continentOf, keyCheckOf } from "./topology";
 import { Writer } from "./writer";
 
 interface Scenario {
@@ -87,12 +88,24 @@ interface IsolateResult {
 
 async function runDesign(design: Design, stores: StoresHandle): Promise<DesignResult> {
   const databases = databasesOf(design, stores);
+  const keyCheck = keyCheckOf(
+    design,
+    scenario.regions.map((r) => r.name),
+    stores.upstash,
+  );
   const writerNetwork = new Network(linksFrom(0, design, stores));
   writerNetwork.install();
+  // Leased: the Worker's writer, which copies every marker to the regions itself; multi-region:
+  // the bench's fan-out to every region's database.
   const writer = new Writer(
-    stores.databaseUrl,
-    stores.neonSqlEndpoint,
-    databases.map((db) => endpoint(stores, db)),
+    checkConfig({
+      databaseUrl: stores.databaseUrl,
+      neonFetchEndpoint: stores.neonSqlEndpoint,
+      redis: endpoint(stores, 0),
+      accountRateLimit: scenario.accountLimit,
+      keyCheck,
+    }),
+    design === "multi-region" ? databases.map((db) => endpoint(stores, db)) : [],
   );
   const ownerId = `bench-regions-${design}-${randomBytes(4).toString("hex")}`;
   const keys: { id: string; secret: string }[] = [];
@@ -109,13 +122,15 @@ async function runDesign(design: Design, stores: StoresHandle): Promise<DesignRe
         primaryOrigins,
         databaseUrl: stores.databaseUrl,
         neonFetchEndpoint: stores.neonSqlEndpoint,
-        redis: endpoint(stores, databases.includes(region) ? region : 0),
+        // Multi-region checks in the region's own database (the limiter's hook adds the others);
+        // leased reaches its region's through `keyCheck`, the primary through `redis`.
+        redis: endpoint(stores, design === "multi-region" ? region : 0),
         otherRedis:
           design === "multi-region"
             ? databases.filter((db) => db !== region).map((db) => endpoint(stores, db))
             : [],
-        primaryRedis: endpoint(stores, 0),
-        regions: scenario.regions.length,
+        keyCheck,
+        continent: continentOf(region),
         keys: keys.map((key, i) => ({
           secret: key.secret,
           ratePerSecond: scenario.keys[i]?.ratePerIsolate ?? 0,
