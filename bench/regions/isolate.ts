@@ -69,7 +69,7 @@ async function check(key: number, secret: string): Promise<void> {
   inFlight += 1;
   const startMs = Date.now();
   const verdict = await verify(
-    { credential: secret, from: "raw-key", clientIp: "203.0.113.7", required: null },
+    { credential: secret, from: "raw-key", clientIp: setup.clientIp, required: null },
     {
       stores: new RequestStores(config, setup.continent),
       accountLimitDefault: setup.accountLimit,

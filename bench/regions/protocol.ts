@@ -28,6 +28,11 @@ export interface IsolateSetup {
   keyCheck: KeyCheckTopology;
   /** Every request's `cf.continent`: under leased it picks the region (src/config/regions.ts). */
   continent: string;
+  /**
+   * The caller's address: one per design, since the designs share the stores and the failed-auth
+   * limiter's windows are per address (a revoked key's checks count there).
+   */
+  clientIp: string;
   keys: { secret: string; ratePerSecond: number }[];
   accountLimit: number;
   durationMs: number;

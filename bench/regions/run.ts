@@ -53,6 +53,18 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 const sleepUntil = (atMs: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
 
+/**
+ * Each design's callers (TEST-NET-3): the failed-auth limiter keeps a window per address in the
+ * stores all designs share, and (b)'s limiter keeps it as a hash where the others keep a number —
+ * one address for all would make a later design's failed-auth count fail (WRONGTYPE) and open its
+ * breaker.
+ */
+const CLIENT_IP_OF: Record<Design, string> = {
+  "single-primary": "203.0.113.7",
+  "multi-region": "203.0.113.8",
+  leased: "203.0.113.9",
+};
+
 function rtt(from: number, to: number): number {
   return scenario.rttMs[from]?.[to] ?? Number.NaN;
 }
@@ -131,6 +143,7 @@ async function runDesign(design: Design, stores: StoresHandle): Promise<DesignRe
             : [],
         keyCheck,
         continent: continentOf(region),
+        clientIp: CLIENT_IP_OF[design],
         keys: keys.map((key, i) => ({
           secret: key.secret,
           ratePerSecond: scenario.keys[i]?.ratePerIsolate ?? 0,
