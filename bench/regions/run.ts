@@ -211,7 +211,11 @@ async function runDesign(design: Design, stores: StoresHandle): Promise<DesignRe
     await Promise.all(isolates.map((i) => i.worker.terminate()));
   }
   const serverCount = (await stores.upstashRequests()) - serverRequestsBefore;
-  return { ...summarise(design, results, revokedAt, serverCount, startAtMs), refusedRevocations };
+  return {
+    ...summarise(design, results, revokedAt, serverCount, startAtMs),
+    refusedRevocations,
+    writerWarnings: writer.warnings,
+  };
 }
 
 function startIsolate(region: number, setup: IsolateSetup) {
@@ -240,7 +244,7 @@ function summarise(
   revokedAt: number[],
   serverCount: number,
   startAtMs: number,
-): Omit<DesignResult, "refusedRevocations"> {
+): Omit<DesignResult, "refusedRevocations" | "writerWarnings"> {
   const warnings: Record<string, number> = {};
   for (const r of results) {
     for (const [event, n] of Object.entries(r.warnings)) warnings[event] = (warnings[event] ?? 0) + n;
@@ -304,7 +308,8 @@ async function main(): Promise<void> {
   for (const r of results) {
     console.log(
       `${r.design}: Upstash requests counted by the servers ${r.serverRequests}, by the isolates ${r.isolateRequests}; ` +
-        `revocations refused (503) and repeated: ${r.refusedRevocations}; isolate warnings: ${JSON.stringify(r.warnings)}`,
+        `revocations refused (503) and repeated: ${r.refusedRevocations}; isolate warnings: ${JSON.stringify(r.warnings)}; ` +
+        `writer warnings: ${JSON.stringify(r.writerWarnings)}`,
     );
   }
   const cut = scenario.cut;

@@ -17,7 +17,6 @@ import { createRedis, UPSTASH_TIMEOUT_MS } from "../../src/redis/client";
 import type { StoreEndpoint } from "./protocol";
 
 const ACTOR = { id: "bench-regions", ip: null, userAgent: null };
-const logger: Logger = { log: () => {}, child: () => logger };
 
 /** A region's write is tried again this often until it lands, for at most REDELIVER_FOR_MS. */
 const REDELIVER_EVERY_MS = 250;
@@ -63,6 +62,14 @@ function fanOut(endpoints: readonly StoreEndpoint[]): Redis {
 }
 
 export class Writer {
+  /** The writer's log events (e.g. `region_marker_write_failed`: a region's copy not written). */
+  readonly warnings: Record<string, number> = {};
+  private readonly logger: Logger = {
+    log: (_level, event) => {
+      this.warnings[event] = (this.warnings[event] ?? 0) + 1;
+    },
+    child: () => this.logger,
+  };
   private readonly db: Database;
   /** Multi-region: one writer to all regions' databases, which keeps each region's writes in order. */
   private readonly fannedOut: Redis | undefined;
@@ -100,7 +107,7 @@ export class Writer {
       ACTOR,
     );
     if (typeof row === "string") throw new Error(`key not created: ${row}`);
-    await finishChange(this.stores(), effectsOf([keyStateOf(row)], Date.now()), [], logger);
+    await finishChange(this.stores(), effectsOf([keyStateOf(row)], Date.now()), [], this.logger);
     return { id: row.id, secret };
   }
 
@@ -108,7 +115,7 @@ export class Writer {
   async revoke(ownerId: string, id: string): Promise<boolean> {
     const outcome = await changeKeys(
       this.stores(),
-      logger,
+      this.logger,
       [id],
       () => revokeKey(this.db, ownerId, id, ACTOR),
       (row) => effectsOf(row ? [keyStateOf(row)] : [], Date.now()),
