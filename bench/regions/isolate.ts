@@ -6,10 +6,10 @@
  */
 import { register } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
-import type { Config } from "../../src/config/env";
 import type { LogLevel } from "../../src/observability/logger";
 import { Network } from "./network";
 import type { FromIsolate, IsolateSetup, Samples, ToIsolate } from "./protocol";
+import { checkConfig } from "./topology";
 
 const setup = workerData as IsolateSetup;
 const network = new Network(setup.links);
@@ -22,29 +22,25 @@ parentPort?.on("message", (message: ToIsolate) => {
   if (message.type === "cut") network.setCut(setup.primaryOrigins, message.cut);
   else start(message.atMs);
 });
-/** The limiter each design puts in place of src/limits/sliding-window.ts (none: today's). */
-const LIMITER_OF: Record<IsolateSetup["design"], string | null> = {
-  "single-primary": null,
-  "multi-region": "./multi-region-window.ts",
-  leased: "./leased-window.ts",
-};
-const limiter = LIMITER_OF[setup.design];
-if (limiter) {
+// Design (b) only: its limiter in place of src/limits/sliding-window.ts. Leased is the Worker's own
+// code, chosen by the configuration below.
+if (setup.design === "multi-region") {
   register(new URL("./limiter-hook.mjs", import.meta.url), {
-    data: { replacement: new URL(limiter, import.meta.url).href },
+    data: { replacement: new URL("./multi-region-window.ts", import.meta.url).href },
   });
 }
 
 const { verify } = await import("../../src/verify/verifier");
 const { RequestStores } = await import("../../src/http/stores");
 
-/** What the verifier reads of the configuration. */
-const config = {
+/** What the verifier and RequestStores read of the configuration. */
+const config = checkConfig({
   databaseUrl: setup.databaseUrl,
   neonFetchEndpoint: setup.neonFetchEndpoint,
   redis: setup.redis,
   accountRateLimit: setup.accountLimit,
-} as Config;
+  keyCheck: setup.keyCheck,
+});
 
 const warnings: Record<string, number> = {};
 // workerd logs a rejection nobody handled and goes on (e.g. a limiter's background sync after the
@@ -67,15 +63,19 @@ const logger = {
 const MAX_IN_FLIGHT = 400;
 const samples: Samples = { key: [], startMs: [], endMs: [], allowed: [] };
 const background: Promise<unknown>[] = [];
+/** Until every `waitUntil` has ended, also those started by background work itself. */
+async function settleBackground(): Promise<void> {
+  while (background.length > 0) await Promise.all(background.splice(0));
+}
 let inFlight = 0;
 
 async function check(key: number, secret: string): Promise<void> {
   inFlight += 1;
   const startMs = Date.now();
   const verdict = await verify(
-    { credential: secret, from: "raw-key", clientIp: "203.0.113.7", required: null },
+    { credential: secret, from: "raw-key", clientIp: setup.clientIp, required: null },
     {
-      stores: new RequestStores(config),
+      stores: new RequestStores(config, setup.continent),
       accountLimitDefault: setup.accountLimit,
       logger,
       waitUntil: (promise) => background.push(promise.catch(() => undefined)),
@@ -92,7 +92,7 @@ async function run(): Promise<void> {
   // Warm, as an isolate that has served the key before: its row cached, the scripts loaded.
   for (const { secret } of setup.keys) await check(-1, secret);
   samples.key.length = samples.startMs.length = samples.endMs.length = samples.allowed.length = 0;
-  await Promise.all(background.splice(0));
+  await settleBackground();
   network.resetTraffic();
   post({ type: "ready" });
   const startAtMs = await started;
@@ -110,7 +110,8 @@ async function run(): Promise<void> {
     await Promise.all(started);
   });
   await Promise.all(runs);
-  await Promise.all(background);
+  // Background work (grants, syncs, usage on the primary) is counted as the region's traffic.
+  await settleBackground();
 }
 
 run().then(

@@ -1,5 +1,5 @@
-// Designs (b) and (c) of the simulator (docs/SCALING.md#designs): inside one isolate only, the key
-// check's limiter module (src/limits/sliding-window.ts) resolves to the design's replacement.
+// Design (b) of the simulator (docs/SCALING.md#designs): inside one isolate only, the key check's
+// limiter module (src/limits/sliding-window.ts) resolves to its replacement (multi-region-window.ts).
 const LIMITER = "/src/limits/sliding-window.ts";
 let replacement = "";
 

@@ -1,4 +1,5 @@
 /** What the simulator's main thread and its isolates (worker threads) tell each other. */
+import type { KeyCheckTopology } from "../../src/config/regions";
 import type { Link, Traffic } from "./network";
 
 export type Design = "single-primary" | "multi-region" | "leased";
@@ -16,14 +17,22 @@ export interface IsolateSetup {
   primaryOrigins: string[];
   databaseUrl: string;
   neonFetchEndpoint: string;
-  /** The Redis this isolate's key check talks to: the primary, or its region's own database. */
+  /**
+   * The configuration's Redis: the primary (single-primary, leased), or under multi-region the
+   * region's own database, where its key check runs.
+   */
   redis: StoreEndpoint;
   /** multi-region: the other regions' databases, which the limiter also writes. */
   otherRedis: StoreEndpoint[];
-  /** leased: the primary, which grants each region its shares of a key's budget… */
-  primaryRedis: StoreEndpoint;
-  /** …among this many regions. */
-  regions: number;
+  /** The configuration's `keyCheck` (bench/regions/topology.ts). */
+  keyCheck: KeyCheckTopology;
+  /** Every request's `cf.continent`: under leased it picks the region (src/config/regions.ts). */
+  continent: string;
+  /**
+   * The caller's address: one per design, since the designs share the stores and the failed-auth
+   * limiter's windows are per address (a revoked key's checks count there).
+   */
+  clientIp: string;
   keys: { secret: string; ratePerSecond: number }[];
   accountLimit: number;
   durationMs: number;

@@ -26,6 +26,8 @@ export interface DesignResult {
   isolateRequests: number;
   /** The verifier's log events in the isolates (e.g. `upstash_unavailable`: a failed or timed-out request). */
   warnings: Record<string, number>;
+  /** The writer's log events (e.g. `region_marker_write_failed`: a region it could not reach). */
+  writerWarnings: Record<string, number>;
   /** Revocations answered 503 (marker step (a) failed) and repeated. */
   refusedRevocations: number;
 }

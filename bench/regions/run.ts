@@ -22,6 +22,7 @@ import { type Link, Network, type Traffic } from "./network";
 import type { Design, FromIsolate, IsolateSetup, Samples, StoreEndpoint, ToIsolate } from "./protocol";
 import { type DesignResult, type RegionRow, table } from "./report";
 import { openStores, type StoresHandle } from "./stores-thread";
+import { checkConfig, continentOf, keyCheckOf } from "./topology";
 import { Writer } from "./writer";
 
 interface Scenario {
@@ -51,6 +52,18 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 const sleepUntil = (atMs: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
+
+/**
+ * Each design's callers (TEST-NET-3): the failed-auth limiter keeps a window per address in the
+ * stores all designs share, and (b)'s limiter keeps it as a hash where the others keep a number —
+ * one address for all would make a later design's failed-auth count fail (WRONGTYPE) and open its
+ * breaker.
+ */
+const CLIENT_IP_OF: Record<Design, string> = {
+  "single-primary": "203.0.113.7",
+  "multi-region": "203.0.113.8",
+  leased: "203.0.113.9",
+};
 
 function rtt(from: number, to: number): number {
   return scenario.rttMs[from]?.[to] ?? Number.NaN;
@@ -87,12 +100,24 @@ interface IsolateResult {
 
 async function runDesign(design: Design, stores: StoresHandle): Promise<DesignResult> {
   const databases = databasesOf(design, stores);
+  const keyCheck = keyCheckOf(
+    design,
+    scenario.regions.map((r) => r.name),
+    stores.upstash,
+  );
   const writerNetwork = new Network(linksFrom(0, design, stores));
   writerNetwork.install();
+  // Leased: the Worker's writer, which copies every marker to the regions itself; multi-region:
+  // the bench's fan-out to every region's database.
   const writer = new Writer(
-    stores.databaseUrl,
-    stores.neonSqlEndpoint,
-    databases.map((db) => endpoint(stores, db)),
+    checkConfig({
+      databaseUrl: stores.databaseUrl,
+      neonFetchEndpoint: stores.neonSqlEndpoint,
+      redis: endpoint(stores, 0),
+      accountRateLimit: scenario.accountLimit,
+      keyCheck,
+    }),
+    design === "multi-region" ? databases.map((db) => endpoint(stores, db)) : [],
   );
   const ownerId = `bench-regions-${design}-${randomBytes(4).toString("hex")}`;
   const keys: { id: string; secret: string }[] = [];
@@ -109,13 +134,16 @@ async function runDesign(design: Design, stores: StoresHandle): Promise<DesignRe
         primaryOrigins,
         databaseUrl: stores.databaseUrl,
         neonFetchEndpoint: stores.neonSqlEndpoint,
-        redis: endpoint(stores, databases.includes(region) ? region : 0),
+        // Multi-region checks in the region's own database (the limiter's hook adds the others);
+        // leased reaches its region's through `keyCheck`, the primary through `redis`.
+        redis: endpoint(stores, design === "multi-region" ? region : 0),
         otherRedis:
           design === "multi-region"
             ? databases.filter((db) => db !== region).map((db) => endpoint(stores, db))
             : [],
-        primaryRedis: endpoint(stores, 0),
-        regions: scenario.regions.length,
+        keyCheck,
+        continent: continentOf(region),
+        clientIp: CLIENT_IP_OF[design],
         keys: keys.map((key, i) => ({
           secret: key.secret,
           ratePerSecond: scenario.keys[i]?.ratePerIsolate ?? 0,
@@ -183,7 +211,11 @@ async function runDesign(design: Design, stores: StoresHandle): Promise<DesignRe
     await Promise.all(isolates.map((i) => i.worker.terminate()));
   }
   const serverCount = (await stores.upstashRequests()) - serverRequestsBefore;
-  return { ...summarise(design, results, revokedAt, serverCount, startAtMs), refusedRevocations };
+  return {
+    ...summarise(design, results, revokedAt, serverCount, startAtMs),
+    refusedRevocations,
+    writerWarnings: writer.warnings,
+  };
 }
 
 function startIsolate(region: number, setup: IsolateSetup) {
@@ -212,7 +244,7 @@ function summarise(
   revokedAt: number[],
   serverCount: number,
   startAtMs: number,
-): Omit<DesignResult, "refusedRevocations"> {
+): Omit<DesignResult, "refusedRevocations" | "writerWarnings"> {
   const warnings: Record<string, number> = {};
   for (const r of results) {
     for (const [event, n] of Object.entries(r.warnings)) warnings[event] = (warnings[event] ?? 0) + n;
@@ -276,7 +308,8 @@ async function main(): Promise<void> {
   for (const r of results) {
     console.log(
       `${r.design}: Upstash requests counted by the servers ${r.serverRequests}, by the isolates ${r.isolateRequests}; ` +
-        `revocations refused (503) and repeated: ${r.refusedRevocations}; isolate warnings: ${JSON.stringify(r.warnings)}`,
+        `revocations refused (503) and repeated: ${r.refusedRevocations}; isolate warnings: ${JSON.stringify(r.warnings)}; ` +
+        `writer warnings: ${JSON.stringify(r.writerWarnings)}`,
     );
   }
   const cut = scenario.cut;

@@ -1,12 +1,15 @@
 /**
  * The writer side, in region 0: key creation and revocation through the real marker protocol
- * (src/keys/marker.ts) and storage (src/keys/repository.ts). With a database per region the
- * markers are written to every one; a region cut off gets them once it is reachable again.
+ * (src/keys/marker.ts) and storage (src/keys/repository.ts), with a dashboard request's stores
+ * (src/http/stores.ts): the primary, and under leased every region's database, to which the
+ * Worker's own writer logs and copies each marker. Multi-region has no such writer in the Worker:
+ * there the bench writes every marker to every region's database itself (`fanOut`).
  */
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../../src/config/env";
 import { createDb, type Database } from "../../src/db/client";
-import { changeKeys, effectsOf, finishChange } from "../../src/keys/marker";
+import { RequestStores } from "../../src/http/stores";
+import { changeKeys, effectsOf, finishChange, type MarkerStores } from "../../src/keys/marker";
 import { insertKey, keyStateOf, revokeKey } from "../../src/keys/repository";
 import { generateKey, hashKey, keyStart } from "../../src/keys/token";
 import type { Logger } from "../../src/observability/logger";
@@ -14,7 +17,6 @@ import { createRedis, UPSTASH_TIMEOUT_MS } from "../../src/redis/client";
 import type { StoreEndpoint } from "./protocol";
 
 const ACTOR = { id: "bench-regions", ip: null, userAgent: null };
-const logger: Logger = { log: () => {}, child: () => logger };
 
 /** A region's write is tried again this often until it lands, for at most REDELIVER_FOR_MS. */
 const REDELIVER_EVERY_MS = 250;
@@ -60,23 +62,32 @@ function fanOut(endpoints: readonly StoreEndpoint[]): Redis {
 }
 
 export class Writer {
+  /** The writer's log events (e.g. `region_marker_write_failed`: a region's copy not written). */
+  readonly warnings: Record<string, number> = {};
+  private readonly logger: Logger = {
+    log: (_level, event) => {
+      this.warnings[event] = (this.warnings[event] ?? 0) + 1;
+    },
+    child: () => this.logger,
+  };
   private readonly db: Database;
-  /** Several regions: one writer to all of them, which keeps each region's writes in order. */
-  private readonly regional: Redis | undefined;
+  /** Multi-region: one writer to all regions' databases, which keeps each region's writes in order. */
+  private readonly fannedOut: Redis | undefined;
 
   constructor(
-    databaseUrl: string,
-    neonFetchEndpoint: string,
-    /** The primary first. */
-    private readonly redis: StoreEndpoint[],
+    /** The Worker's configuration: the primary, and its `keyCheck` (leased: the regions). */
+    private readonly config: Config,
+    /** Multi-region only: every region's database, the primary first, each written by the bench. */
+    fanOutTo: readonly StoreEndpoint[] = [],
   ) {
-    this.db = createDb({ databaseUrl, neonFetchEndpoint } as Config);
-    this.regional = redis.length > 1 ? fanOut(redis) : undefined;
+    this.db = createDb(config);
+    this.fannedOut = fanOutTo.length > 1 ? fanOut(fanOutTo) : undefined;
   }
 
-  /** One region: a client per change, as a request has (src/redis/client.ts). */
-  private client(): Redis {
-    return this.regional ?? createRedis({ redis: this.redis[0] as StoreEndpoint } as Config);
+  /** A change's stores, as a request has them (a client of its own per change). */
+  private stores(): MarkerStores {
+    if (this.fannedOut) return { redis: this.fannedOut, regionalRedis: [] };
+    return new RequestStores(this.config);
   }
 
   async createKey(ownerId: string, name: string, rateLimit: number): Promise<{ id: string; secret: string }> {
@@ -96,20 +107,15 @@ export class Writer {
       ACTOR,
     );
     if (typeof row === "string") throw new Error(`key not created: ${row}`);
-    await finishChange(
-      { redis: this.client(), regionalRedis: [] },
-      effectsOf([keyStateOf(row)], Date.now()),
-      [],
-      logger,
-    );
+    await finishChange(this.stores(), effectsOf([keyStateOf(row)], Date.now()), [], this.logger);
     return { id: row.id, secret };
   }
 
   /** Revokes through the marker protocol; false when refused (step (a) failed: nothing changed). */
   async revoke(ownerId: string, id: string): Promise<boolean> {
     const outcome = await changeKeys(
-      { redis: this.client(), regionalRedis: [] },
-      logger,
+      this.stores(),
+      this.logger,
       [id],
       () => revokeKey(this.db, ownerId, id, ACTOR),
       (row) => effectsOf(row ? [keyStateOf(row)] : [], Date.now()),
