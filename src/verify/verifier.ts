@@ -223,16 +223,26 @@ class VerifyRun {
     const counted = this.regional ? null : guess;
     // A gate this isolate opened is still shut: asking Redis to open it again would only say no.
     const gateShut = openedGates.get(facts.id, this.nowMs) !== undefined;
+    const touching = touchKey(redis, {
+      keyId: facts.id,
+      hour: this.hour,
+      outcome: counted,
+      gateSeconds: gateShut || this.regional ? 0 : LAST_USED_GATE_SECONDS,
+      account: asked.account.kind === "script" ? asked.account.window : undefined,
+      sync: this.regional ? { nowMs: this.nowMs, intervalMs: SYNC_INTERVAL_MS } : undefined,
+    });
+    // A claimed sync starts as soon as the script answers, not after a lease that waits for a grant:
+    // its start is the copy's next stamp.
+    touching.then(
+      (touch) => {
+        if (touch.sync?.claimed)
+          this.ctx.waitUntil(syncRegion(this.ctx.stores.redis, redis, touch.sync, this.ctx.logger));
+      },
+      () => undefined,
+    );
     const [key, touch, leasedAccount] = await Promise.all([
       asked.key,
-      touchKey(redis, {
-        keyId: facts.id,
-        hour: this.hour,
-        outcome: counted,
-        gateSeconds: gateShut || this.regional ? 0 : LAST_USED_GATE_SECONDS,
-        account: asked.account.kind === "script" ? asked.account.window : undefined,
-        sync: this.regional ? { nowMs: this.nowMs, intervalMs: SYNC_INTERVAL_MS } : undefined,
-      }),
+      touching,
       asked.account.kind === "limiter" ? asked.account.answer : undefined,
     ]);
     const limits =
@@ -247,10 +257,6 @@ class VerifyRun {
     if (touch.gateOpened) this.gateOpened(facts.id);
     this.ctx.waitUntil(limits.key.answer.pending);
     this.ctx.waitUntil(limits.account.answer.pending);
-    if (touch.sync?.claimed) {
-      const primary = this.ctx.stores.redis;
-      this.ctx.waitUntil(syncRegion(primary, redis, touch.sync, this.ctx.logger));
-    }
     return { limits, counted, marker: touch.marker, sync: touch.sync, gateOpened: touch.gateOpened };
   }
 
