@@ -20,8 +20,14 @@ import { CHANGING_TTL_SECONDS } from "./marker";
 export const SYNC_STALE_MS = 1000;
 /** A check that finds the copy's stamp this old claims the next sync. */
 export const SYNC_INTERVAL_MS = 250;
-/** The log keeps a day; a region that has not synced for that long rebuilds its copy (epoch). */
+/** The log keeps a day. */
 export const LOG_RETENTION_MS = 24 * 3600_000;
+/**
+ * A copy not synced for this long starts over at the log's end with a new epoch instead of reading
+ * the log from its cursor: the log may miss what happened meanwhile (trimmed, or written while the
+ * topology was single-primary and nothing logged), and cached rows are this old at most anyway.
+ */
+export const RESYNC_AFTER_MS = 60_000;
 const SYNC_PAGE = 200;
 const SYNC_PAGES = 5;
 
@@ -161,8 +167,8 @@ export function raiseCopy(regional: Redis, keyId: string, value: number | "revok
 
 /**
  * One sync of a region's copy from the marker log: every entry after its cursor, in order, then the
- * stamp. A copy that never synced, or not for longer than the log keeps, starts over from the log's
- * end with a new epoch: readers re-read every cached row once and repair the copy as they go.
+ * stamp. A copy that never synced, or not for RESYNC_AFTER_MS, starts over from the log's end with
+ * a new epoch: readers re-read every cached row once and repair the copy as they go.
  */
 export async function syncRegion(
   primary: Redis,
@@ -172,7 +178,7 @@ export async function syncRegion(
 ): Promise<void> {
   const startedMs = Date.now();
   try {
-    if (state.cursor === null || state.syncedAtMs < startedMs - LOG_RETENTION_MS) {
+    if (state.cursor === null || Math.abs(startedMs - state.syncedAtMs) > RESYNC_AFTER_MS) {
       const last = Object.keys(await primary.xrevrange(MARKER_LOG_KEY, "+", "-", 1))[0] ?? "0-0";
       await applyToCopy(regional, [], { cursor: last, stampMs: startedMs, epochMs: startedMs });
       return;

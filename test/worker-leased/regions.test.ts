@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MARKER_LOG_KEY, markerKey, REGION_SYNC_KEY } from "../../src/keys/keyspace";
+import { MARKER_LOG_KEY, markerKey, REGION_SYNC_CLAIM_KEY, REGION_SYNC_KEY } from "../../src/keys/keyspace";
 import { applyToCopy } from "../../src/keys/marker-sync";
 import { resetLeaseMemory } from "../../src/limits/leased-window";
 import { createRedis } from "../../src/redis/client";
@@ -119,6 +119,19 @@ describe("leased: a region's check", () => {
     for (let i = 0; i < 30; i++) statuses.push((await from(i % 2 === 0 ? "EU" : "NA")).status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
+  });
+});
+
+describe("leased: a copy that has not synced for a minute", () => {
+  it("starts over at the log's end with a new epoch (what happened meanwhile may not be in the log)", async () => {
+    const start = freezeTime();
+    const key = await issueKey(newUserId(), ["projects:read"]);
+    expect((await v1(key.key, "/v1/key")).status).toBe(200);
+    await regionCommand("HSET", REGION_SYNC_KEY, "stamp", String(start - 61_000));
+    await regionCommand("DEL", REGION_SYNC_CLAIM_KEY); // the first check's claim may still stand
+    expect((await v1(key.key, "/v1/key")).status).toBe(200); // claims the sync, which starts over
+    expect(Number(await regionCommand("HGET", REGION_SYNC_KEY, "epoch"))).toBe(start);
+    expect(Number(await regionCommand("HGET", REGION_SYNC_KEY, "stamp"))).toBe(start);
   });
 });
 
