@@ -23,6 +23,13 @@ export interface MarkerStores {
   regionalRedis: readonly { name: string; redis: Redis }[];
 }
 
+/** One marker write as the protocol has it: `changing` for 30 s, `cleared` deleted, else kept. */
+function writeMarker(redis: Redis, keyId: string, value: LoggedValue): Promise<unknown> {
+  if (value === CHANGING_MARKER) return redis.set(markerKey(keyId), value, { ex: CHANGING_TTL_SECONDS });
+  if (value === CLEARED) return redis.del(markerKey(keyId));
+  return redis.set(markerKey(keyId), value);
+}
+
 /**
  * Writes markers on the primary — logged for the regions when there are any, which then get them
  * directly too (best effort: a region that misses them pulls the log).
@@ -33,15 +40,7 @@ async function writeMarkers(
   logger: Logger,
 ): Promise<void> {
   if (stores.regionalRedis.length === 0) {
-    await Promise.all(
-      writes.map(({ keyId, value }) =>
-        value === CHANGING_MARKER
-          ? stores.redis.set(markerKey(keyId), value, { ex: CHANGING_TTL_SECONDS })
-          : value === CLEARED
-            ? stores.redis.del(markerKey(keyId))
-            : stores.redis.set(markerKey(keyId), value),
-      ),
-    );
+    await Promise.all(writes.map(({ keyId, value }) => writeMarker(stores.redis, keyId, value)));
     return;
   }
   const logged = await logMarkerWrites(stores.redis, writes);

@@ -135,10 +135,17 @@ function accountAsk(s: LimitSubject, nowMs: number, spent: { key: boolean; accou
   };
 }
 
+type SettledAccount = Exclude<AccountAsk, { kind: "limiter" }>;
+
+/** The account's ask once its own limiter (leased) has answered: then it is a known answer. */
+export async function settledAccount(account: AccountAsk): Promise<SettledAccount> {
+  return account.kind === "limiter" ? { kind: "known", answer: await account.answer } : account;
+}
+
 /** Both policies' answers, once the key's limiter and the check script have answered. */
 export function limitsAnswered(
   s: LimitSubject,
-  account: Exclude<AccountAsk, { kind: "limiter" }>,
+  account: SettledAccount,
   key: PolicyAnswer,
   accountRemaining: number | null,
 ): KeyLimits {

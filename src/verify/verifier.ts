@@ -48,6 +48,7 @@ import {
   limitsAnswered,
   limitsReport,
   refusedBy,
+  settledAccount,
 } from "./key-limits";
 import { unaskedRate } from "./rate-headers";
 
@@ -240,20 +241,8 @@ class VerifyRun {
       },
       () => undefined,
     );
-    const [key, touch, leasedAccount] = await Promise.all([
-      asked.key,
-      touching,
-      asked.account.kind === "limiter" ? asked.account.answer : undefined,
-    ]);
-    const limits =
-      asked.account.kind === "limiter" && leasedAccount
-        ? { key, account: leasedAccount }
-        : limitsAnswered(
-            subject,
-            asked.account as Exclude<typeof asked.account, { kind: "limiter" }>,
-            key,
-            touch.accountRemaining,
-          );
+    const [key, touch, account] = await Promise.all([asked.key, touching, settledAccount(asked.account)]);
+    const limits = limitsAnswered(subject, account, key, touch.accountRemaining);
     if (touch.gateOpened) this.gateOpened(facts.id);
     this.ctx.waitUntil(limits.key.answer.pending);
     this.ctx.waitUntil(limits.account.answer.pending);
@@ -453,9 +442,9 @@ class VerifyRun {
    */
   private async restoreMarker(row: KeyRow): Promise<void> {
     try {
-      const value = row.revoked ? REVOKED_MARKER : String(row.version);
-      if (this.regional) await raiseCopy(this.checkRedis, row.id, row.revoked ? REVOKED_MARKER : row.version);
-      else await this.checkRedis.set(markerKey(row.id), value, { nx: true });
+      const value = row.revoked ? REVOKED_MARKER : row.version;
+      if (this.regional) await raiseCopy(this.checkRedis, row.id, value);
+      else await this.checkRedis.set(markerKey(row.id), String(value), { nx: true });
     } catch (error) {
       this.ctx.logger.log("warn", "marker_restore_failed", { keyId: row.id, error });
     }

@@ -31,15 +31,14 @@ const attribution = (response: Response) => ({
 
 beforeEach(() => resetProviderRequests());
 
+/** A chat completion through RPC providerFetch, routed to the user's OpenAI key. */
+const openAiChat = (userId: string, body: Parameters<typeof completion>[0]) =>
+  exports.default.providerFetch(userId, "openai", "/chat/completions", completion(body));
+
 describe("the provider's answers carry the credential that served them", () => {
   it("a 200 JSON answer: byom and the key's last four", async () => {
     const userId = await withOpenAiKey();
-    const response = await exports.default.providerFetch(
-      userId,
-      "openai",
-      "/chat/completions",
-      completion({ model: "model-1" }),
-    );
+    const response = await openAiChat(userId, { model: "model-1" });
     expect(response.status).toBe(200);
     expect(attribution(response)).toEqual({ billing: "byom", hint: "wxyz" });
     expect(((await response.json()) as { object: string }).object).toBe("chat.completion");
@@ -47,12 +46,7 @@ describe("the provider's answers carry the credential that served them", () => {
 
   it("a 4xx answer of the provider (model not found): its status and body, with byom and the hint", async () => {
     const userId = await withOpenAiKey();
-    const response = await exports.default.providerFetch(
-      userId,
-      "openai",
-      "/chat/completions",
-      completion({ model: "missing" }),
-    );
+    const response = await openAiChat(userId, { model: "missing" });
     expect(response.status).toBe(404);
     expect(attribution(response)).toEqual({ billing: "byom", hint: "wxyz" });
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("model_not_found");
@@ -60,12 +54,7 @@ describe("the provider's answers carry the credential that served them", () => {
 
   it("a streamed answer: the headers arrive with the first chunk", async () => {
     const userId = await withOpenAiKey();
-    const response = await exports.default.providerFetch(
-      userId,
-      "openai",
-      "/chat/completions",
-      completion({ model: "model-1", stream: true }),
-    );
+    const response = await openAiChat(userId, { model: "model-1", stream: true });
     expect(response.status).toBe(200);
     expect(attribution(response)).toEqual({ billing: "byom", hint: "wxyz" });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -81,12 +70,7 @@ describe("the provider's answers carry the credential that served them", () => {
     expect((await asUser(userId, "PUT", "/api/provider-keys/openai", { apiKey: "sk-good-1" })).status).toBe(
       200,
     );
-    const response = await exports.default.providerFetch(
-      userId,
-      "openai",
-      "/chat/completions",
-      completion({ model: "model-1" }),
-    );
+    const response = await openAiChat(userId, { model: "model-1" });
     expect(response.status).toBe(200);
     expect(attribution(response)).toEqual({ billing: "byom", hint: null });
   });

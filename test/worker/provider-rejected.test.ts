@@ -24,6 +24,13 @@ const chat = {
   body: JSON.stringify({ model: "model-1", messages: [] }),
 };
 
+/** A chat completion with this model through providerFetch, owner events going to `queue`. */
+const chatWithModel = (queue: Parameters<typeof providerFetchWith>[0], userId: string, model: string) =>
+  providerFetchWith(queue, userId, "openai", "/chat/completions", {
+    ...chat,
+    body: JSON.stringify({ model, messages: [] }),
+  });
+
 async function savedKey(userId: string, apiKey: string): Promise<void> {
   expect((await asUser(userId, "PUT", "/api/provider-keys/openai", { apiKey })).status).toBe(200);
 }
@@ -141,10 +148,7 @@ describe("a provider 401 on use", () => {
     await savedKey(userId, key);
     await resetProviderRequests();
     const { queue, sent } = recordingQueue();
-    const answer = await providerFetchWith(queue, userId, "openai", "/chat/completions", {
-      ...chat,
-      body: JSON.stringify({ model: "scope-limited", messages: [] }),
-    });
+    const answer = await chatWithModel(queue, userId, "scope-limited");
     expect(answer.status).toBe(401);
     expect(answer.headers.get("X-Vulk-Billing")).toBe("byom");
     const body = (await answer.json()) as { status: number; detail: string };
@@ -165,10 +169,7 @@ describe("a provider 401 on use", () => {
     const userId = newUserId();
     await savedKey(userId, `sk-good-region-${crypto.randomUUID()}`);
     const { queue, sent } = recordingQueue();
-    const answer = await providerFetchWith(queue, userId, "openai", "/chat/completions", {
-      ...chat,
-      body: JSON.stringify({ model: "region-locked", messages: [] }),
-    });
+    const answer = await chatWithModel(queue, userId, "region-locked");
     expect(answer.status).toBe(403);
     expect(answer.headers.get("X-Vulk-Billing")).toBe("byom");
     expect((await storedRow(userId))?.status).toBe("valid");
